@@ -1,0 +1,77 @@
+# Shadow-page eviction for KVM: workbench entry points. See README.md.
+#
+#   make run        build the debug kernel and guest, run the smoke suite
+#   make test       userspace tests + debug kernel + smoke suite + splat check
+#   make kernel     build one flavor (FLAVOR=debug|kasan|bench)
+#   make guest      build the guest initramfs (selftests + project programs)
+#   make kernel-tree / export / patches / splat-baseline / clean
+
+FLAVOR  ?= debug
+SUITE   ?= smoke
+VCPUS   ?= 2
+MEM     ?= 2G
+TIMEOUT ?= 1500
+APPEND  ?=
+RUNFLAGS = --flavor $(FLAVOR) --suite $(SUITE) --vcpus $(VCPUS) --mem $(MEM) \
+	   --timeout $(TIMEOUT) $(if $(APPEND),--append "$(APPEND)")
+
+SHELL := /bin/bash
+.PHONY: all run test unit kernel guest kernel-tree export patches \
+	splat-baseline timings-reset timings clean distclean help
+
+all: help
+
+help:
+	@sed -n '1,/^$$/p' Makefile
+
+kernel-tree:
+	scripts/ktree.sh prepare
+
+kernel:
+	scripts/kbuild.sh $(FLAVOR)
+
+guest:
+	scripts/guest.sh
+
+run: kernel guest
+	scripts/run-guest.sh $(RUNFLAGS)
+
+# Userspace tests of the eviction core (concurrency-tests/), when present.
+unit:
+	@if [ -f concurrency-tests/Makefile ]; then \
+		t0=$$(date +%s); $(MAKE) -C concurrency-tests test || exit 1; \
+		mkdir -p build; echo "unit-tests $$(( $$(date +%s) - t0 ))" >> build/timings.txt; \
+	else echo "unit: no concurrency-tests yet"; fi
+
+timings-reset:
+	@mkdir -p build && : > build/timings.txt
+
+timings:
+	@echo "=== where the time went (seconds) ==="
+	@awk '{ printf "  %-28s %6d\n", $$1, $$2; s += $$2 } END { printf "  %-28s %6d\n", "total", s }' build/timings.txt
+
+test: timings-reset
+	@t0=$$(date +%s); scripts/deps.sh; echo "deps $$(( $$(date +%s) - t0 ))" >> build/timings.txt
+	$(MAKE) unit
+	$(MAKE) kernel FLAVOR=debug
+	$(MAKE) guest
+	scripts/run-guest.sh --flavor debug --suite smoke --vcpus 2 --mem 2G --timeout 1500
+	@$(MAKE) -s timings
+
+# Commits made in build/src/linux go back to kernel/patches and kernel/src.
+export:
+	scripts/ktree.sh export
+
+# The standalone series (new files included) for `git am` on a 6.12 tree.
+patches:
+	scripts/ktree.sh series build/patches
+
+# Record the splat baseline: run SUITE on the unpatched kernel of FLAVOR.
+splat-baseline:
+	scripts/splat-baseline.sh $(FLAVOR) $(SUITE)
+
+clean:
+	rm -rf build/debug build/kasan build/bench build/guest build/selftests build/runs build/patches
+
+distclean:
+	rm -rf build

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The patched kernel tree under build/src/linux, as a git repository:
+#   commit "pristine" : Debian's linux-source-6.12, untouched (tag pristine)
+#   commit "sources"  : the project's new files from kernel/src  (tag sources)
+#   one commit per patch in kernel/patches/series                (branch work)
+#
+# ktree.sh prepare     create or update the tree (idempotent, fast when current)
+# ktree.sh export      write the tree's commits back to kernel/patches and the
+#                      new files back to kernel/src
+# ktree.sh series DIR  write the standalone series (new files included) to DIR
+# ktree.sh status      say what the tree holds
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+STAMP=$KSRC/.git/project-stamp
+G() { git -C "$KSRC" -c user.name="shadow-evict workbench" -c user.email="workbench@localhost" "$@"; }
+
+# What kernel/ asks for: the stamp changes when any patch or source changes.
+want_stamp() {
+	(cd "$TOP/kernel" && find patches src -type f -print0 | sort -z | xargs -0 -r sha1sum) | sha1sum | cut -d' ' -f1
+}
+
+series_patches() {
+	local p
+	while read -r p; do
+		p=${p%%#*}
+		p=${p//[[:space:]]/}
+		[ -n "$p" ] || continue
+		[ -f "$TOP/kernel/patches/$p" ] || die "kernel/patches/series names '$p', which does not exist"
+		echo "$p"
+	done <"$TOP/kernel/patches/series"
+}
+
+src_files() { (cd "$TOP/kernel/src" && find . -type f ! -name .gitkeep | sed 's|^\./||' | sort); }
+
+check_version() {
+	local v want
+	want=$(kget VERSION)
+	v=$(make -s -C "$1" kernelversion 2>/dev/null) || die "$1 is not a kernel tree"
+	[ "$v" = "$want" ] || die "kernel base is $v, this project is built against $want only (kernel/BASE)"
+}
+
+unpack() {
+	local tarball tmp
+	tarball=$(kget TARBALL)
+	need_build_deps
+	[ -f "$tarball" ] || die "$tarball is missing although $(kget PACKAGE) is installed"
+	info "unpacking $tarball"
+	tmp=$BUILD/src/.unpack
+	rm -rf "$tmp" && mkdir -p "$tmp"
+	tar -xf "$tarball" -C "$tmp"
+	[ "$(find "$tmp" -mindepth 1 -maxdepth 1 | wc -l)" -eq 1 ] || die "unexpected layout in $tarball"
+	check_version "$tmp"/*
+	mv "$tmp"/* "$KSRC"
+	rmdir "$tmp"
+	info "committing the pristine tree (about a minute)"
+	G init -q -b work
+	G config core.autocrlf false
+	G config gc.auto 0
+	# -f: Debian's top-level .gitignore ignores everything ("/*").
+	G add -A -f
+	G commit -q -m "Linux $(kget VERSION) as shipped in Debian's $(kget PACKAGE)"
+	G tag pristine
+}
+
+dirty() { [ -n "$(G status --porcelain --untracked-files=no)" ]; }
+
+prepare() {
+	local want have_head recorded p
+	mkdir -p "$BUILD/src"
+	[ -d "$KSRC/.git" ] || unpack
+	check_version "$KSRC"
+	G rev-parse -q --verify pristine >/dev/null || die "$KSRC has no 'pristine' tag; remove it and run again"
+	want=$(want_stamp)
+	if [ -f "$STAMP" ]; then
+		read -r recorded have_head <"$STAMP"
+		if [ "$recorded" = "$want" ] && [ "$(G rev-parse HEAD)" = "$have_head" ] && ! dirty; then
+			return 0
+		fi
+		if [ "$(G rev-parse HEAD)" != "$have_head" ] || dirty; then
+			[ "${FORCE:-0}" = 1 ] || die "$KSRC has work that is not in kernel/ (new commits or uncommitted edits). Run 'make export' to keep it, or FORCE=1 to throw it away."
+		fi
+	fi
+	info "applying kernel/src and kernel/patches"
+	G checkout -q -f -B work pristine
+	G clean -q -fd
+	if [ -n "$(src_files)" ]; then
+		(cd "$TOP/kernel/src" && src_files | cpio -pdm --quiet "$KSRC")
+		src_files | (cd "$KSRC" && xargs git add -f --)
+		G commit -q -m "Add the shadow-page eviction project's new source files" \
+			-m "Copied from the project's kernel/src; later commits wire them in."
+	else
+		G commit -q --allow-empty -m "No new source files yet"
+	fi
+	G tag -f sources >/dev/null
+	for p in $(series_patches); do
+		G am -q --keep-cr "$TOP/kernel/patches/$p" || {
+			G am --abort || true
+			die "kernel/patches/$p does not apply on $(kget VERSION)"
+		}
+	done
+	echo "$want $(G rev-parse HEAD)" >"$STAMP"
+}
+
+export_tree() {
+	local f n p
+	[ -d "$KSRC/.git" ] || die "no kernel tree yet; run 'make kernel-tree'"
+	dirty && die "$KSRC has uncommitted edits; commit them in the tree first (git -C $KSRC commit)"
+	G merge-base --is-ancestor sources HEAD || die "HEAD no longer builds on the 'sources' tag"
+	# New files: the tree's version wins, whichever commit changed it.
+	for f in $(G diff --name-only --diff-filter=A pristine HEAD); do
+		mkdir -p "$TOP/kernel/src/$(dirname "$f")"
+		G show "HEAD:$f" >"$TOP/kernel/src/$f"
+	done
+	for f in $(src_files); do
+		G cat-file -e "HEAD:$f" 2>/dev/null || rm -f "$TOP/kernel/src/$f"
+	done
+	# Patches: every commit after 'sources', without the new files' content.
+	rm -f "$TOP"/kernel/patches/*.patch
+	n=0
+	printf '# Patches applied, in order, on top of kernel/src (see README.md).\n' >"$TOP/kernel/patches/series"
+	for c in $(G rev-list --reverse sources..HEAD); do
+		n=$((n + 1))
+		p=$(G format-patch -1 --no-signature --zero-commit --start-number $n -o "$TOP/kernel/patches" "$c" -- . $(src_pathspec_excludes))
+		if ! grep -q '^diff --git' "$p"; then
+			rm -f "$p"
+			n=$((n - 1))
+			continue
+		fi
+		echo "${p##*/}" >>"$TOP/kernel/patches/series"
+	done
+	echo "$(want_stamp) $(G rev-parse HEAD)" >"$STAMP"
+	info "exported $n patch(es) and $(src_files | wc -l) new file(s) to kernel/"
+}
+
+src_pathspec_excludes() {
+	local f
+	for f in $(G diff --name-only --diff-filter=A pristine HEAD); do
+		printf ':(exclude)%s ' "$f"
+	done
+}
+
+standalone_series() {
+	local out=$1
+	prepare
+	mkdir -p "$out"
+	rm -f "$out"/*.patch
+	G format-patch -q --no-signature --zero-commit -o "$out" pristine..HEAD
+	info "wrote $(find "$out" -name '*.patch' | wc -l) patch(es) to $out: git am them onto a $(kget VERSION) tree"
+}
+
+case "${1:-}" in
+prepare) prepare ;;
+export) export_tree ;;
+series) [ -n "${2:-}" ] || die "usage: ktree.sh series DIR"; standalone_series "$2" ;;
+status)
+	[ -d "$KSRC/.git" ] || { echo "no tree"; exit 0; }
+	G log --oneline -1 pristine
+	G log --oneline pristine..HEAD
+	dirty && echo "(uncommitted edits)" || true
+	;;
+*) die "usage: ktree.sh prepare|export|series DIR|status" ;;
+esac
