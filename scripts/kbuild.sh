@@ -44,7 +44,7 @@ info "building $flavor kernel in $out (make -j$(jobs))"
 K -j"$(jobs)" bzImage
 # Functions defined under arch/x86/kvm: a splat whose stack names one of them
 # is KVM's and always fails the run (scripts/splat-check.py).
-find "$out/arch/x86/kvm" -name '*.o' ! -name '*.mod.o' -print0 |
+find "$out/arch/x86/kvm" "$out/virt/kvm" -name '*.o' ! -name '*.mod.o' -print0 |
 	xargs -0 nm --defined-only 2>/dev/null | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort -u >"$out/kvm-symbols.txt"
 [ -s "$out/kvm-symbols.txt" ] || die "no KVM symbols found in $out/arch/x86/kvm: is KVM built in?"
 record_time "kernel-$flavor" $(($(now) - t0))

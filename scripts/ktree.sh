@@ -13,7 +13,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 STAMP=$KSRC/.git/project-stamp
-G() { git -C "$KSRC" -c user.name="shadow-evict workbench" -c user.email="workbench@localhost" "$@"; }
+# Commits the scripts make carry the project identity; a developer who sets
+# their own (git config in the tree) signs their own patches.
+G() { git -C "$KSRC" -c user.name="${GIT_AUTHOR_NAME:-Shadow Evict Project}" -c user.email="${GIT_AUTHOR_EMAIL:-shadow-evict@localhost}" "$@"; }
 
 # What kernel/ asks for: the stamp changes when any patch or source changes.
 want_stamp() {

@@ -97,7 +97,7 @@ if [ -z "$rc" ]; then
 	fail+=("no result from the guest (crashed, hung or killed before handing results back)")
 else
 	sed -n '/^=== RESULTS BEGIN ===/,/^=== RESULTS END ===/p' "$out/results.txt" | sed '1d;$d' | tr -d '\r' |
-		base64 -d | tar -xf - -C "$out/results" || fail+=("the guest's result archive is corrupt")
+		base64 -d | tar -xzf - -C "$out/results" || fail+=("the guest's result archive is corrupt")
 	[ -f "$out/results/guest.log" ] && grep -h ERROR "$out/results/guest.log" | sed 's/^/guest: /' >&2 || true
 fi
 

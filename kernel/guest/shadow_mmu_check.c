@@ -167,9 +167,9 @@ int main(int argc, char *argv[])
 	threads = calloc(nr_vcpus, sizeof(*threads));
 	TEST_ASSERT(vcpus && threads, "out of memory");
 
-	/* Extra pages: the guest page tables that map the regions. */
-	vm = __vm_create_with_vcpus(VM_SHAPE_DEFAULT, nr_vcpus,
-				    regions * 2 + 64, guest_code, vcpus);
+	/* The library sizes slot 0's page-table pool from this. */
+	vm = __vm_create_with_vcpus(VM_SHAPE_DEFAULT, nr_vcpus, npages,
+				    guest_code, vcpus);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, REGION_BASE,
 				    SLOT, npages, 0);
 	virt_map(vm, REGION_BASE, REGION_BASE, npages);
