@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shadows the uapi header: glibc includes it too. */
+#include_next <linux/errno.h>

@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Deterministic unit tests: scripted sequences with known victims, for each
+ * policy.  Single-threaded; the rebalancer is called inline, and the zap-lock
+ * hook injects "concurrent" events between the sweep and the zap.
+ */
+#include "harness.h"
+
+char se_shim_rcu_token;
+
+static int failures, passes;
+static const char *cur_test;
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "FAIL %s (%s:%d): %s: ", cur_test,	\
+			__FILE__, __LINE__, #cond);			\
+		fprintf(stderr, __VA_ARGS__);				\
+		fprintf(stderr, "\n");					\
+		failures++;						\
+		return;							\
+	}								\
+} while (0)
+
+#define MAXP 4096
+static struct world W;
+static long logbuf[MAXP];
+static struct tpage *P[MAXP];	/* by id; valid only while the page lives */
+static int creator[MAXP];
+
+static const char *pol_name(enum se_policy p)
+{
+	return p == SE_POLICY_FIFO ? "fifo" : p == SE_POLICY_CLOCK ? "clock" : "sharded";
+}
+
+static void setup(struct world *w, enum se_policy pol, unsigned int shards)
+{
+	w_init(w, pol, shards, MAXP);
+	w->log = logbuf;
+	w->log_cap = MAXP;
+	w_lock(w);
+	se_set_limits(&w->c, 100000, 100000, 100000);
+	w_unlock(w);
+}
+
+static void limits(unsigned long max, unsigned long low, unsigned long high)
+{
+	w_lock(&W);
+	se_set_limits(&W.c, max, low, high);
+	w_unlock(&W);
+}
+
+/* Create @n groups of @k pages for @vcpu. */
+static void mk(int vcpu, int n, int k)
+{
+	int i, j;
+
+	w_lock(&W);
+	for (i = 0; i < n; i++) {
+		long id = W.next_id;
+		struct tpage *q = w_create(&W, vcpu, k);
+
+		for (j = 0; j < k; j++) {
+			P[id + j] = j ? q->sib[j - 1] : q;
+			creator[id + j] = vcpu;
+		}
+	}
+	w_unlock(&W);
+}
+
+static unsigned long rc(unsigned long nr)
+{
+	unsigned long n;
+	LIST_HEAD(inv);
+
+	w_lock(&W);
+	n = se_reclaim(&W.c, nr, &inv);
+	w_unlock(&W);
+	return n;
+}
+
+static unsigned long rb(void)
+{
+	LIST_HEAD(inv);
+
+	return se_rebalance(&W.c, &inv);
+}
+
+static void ext_zap(struct tpage *q)
+{
+	LIST_HEAD(inv);
+
+	w_zap_page(&W, q, &inv);
+	w_commit(&W, &inv);
+}
+
+static bool log_is(const long *exp, int n)
+{
+	int i;
+
+	if (W.nlog != n)
+		goto bad;
+	for (i = 0; i < n; i++)
+		if (W.log[i] != exp[i])
+			goto bad;
+	W.nlog = 0;
+	return true;
+bad:
+	fprintf(stderr, "  log:");
+	for (i = 0; i < W.nlog; i++)
+		fprintf(stderr, " %ld", W.log[i]);
+	fprintf(stderr, "\n  exp:");
+	for (i = 0; i < n; i++)
+		fprintf(stderr, " %ld", exp[i]);
+	fprintf(stderr, "\n");
+	return false;
+}
+
+#define LOG_IS(...) ({ long __e[] = { __VA_ARGS__ }; log_is(__e, sizeof(__e) / sizeof(long)); })
+
+/* Unpin, zap everything, flush RCU, and check the global counters. */
+static void teardown(struct world *w)
+{
+	const char *why;
+	struct tpage *q;
+
+	w_lock(w);
+	why = w_check(w, W_MAX_GROUP - 1);
+	for (struct list_head *pos = w->active.next; pos != &w->active; pos = pos->next) {
+		q = list_entry(pos, struct tpage, active);
+		q->root_count = 0;
+	}
+	w_zap_all(w);
+	w_unlock(w);
+	rcu_barrier();
+	if (why) {
+		fprintf(stderr, "FAIL %s: invariant: %s\n", cur_test, why);
+		failures++;
+	}
+	/* Atomic loads: TSan cannot see rcu_barrier()'s ordering. */
+	if (__atomic_load_n(&w->created, __ATOMIC_RELAXED) !=
+	    __atomic_load_n(&w->freed, __ATOMIC_RELAXED) || w->c.nr_pages ||
+	    w->bad_root_evicted || w->bad_invalid_evicted || w->bad_lifetime) {
+		fprintf(stderr, "FAIL %s: created %ld freed %ld nr %lu bad %ld/%ld/%ld\n",
+			cur_test, w->created, w->freed, w->c.nr_pages,
+			w->bad_root_evicted, w->bad_invalid_evicted, w->bad_lifetime);
+		failures++;
+	}
+	se_cache_destroy(&w->c);
+	free(w->slot);
+	free(w->free_slots);
+}
+
+/* ---------------------------------------------------------------- FIFO */
+
+static void t_fifo_scripted(void)
+{
+	setup(&W, SE_POLICY_FIFO, 4);
+	mk(0, 10, 1);				/* 0..9, 0 oldest */
+	P[0]->root_count = 1;
+	P[1]->root_count = 1;
+	CHECK(rc(3) == 3, "three zapped");
+	CHECK(LOG_IS(2, 3, 4), "oldest non-roots, from the tail");
+	mk(1, 1, 3);				/* 10,11,12: a group */
+	P[7]->root_count = 1;
+	CHECK(rc(2) == 2, "two");
+	CHECK(LOG_IS(5, 6), "roots 0, 1 skipped");
+	CHECK(rc(1) == 1 && LOG_IS(8), "7 is a root");
+	se_mark(&W.c, &P[9]->se);		/* FIFO ignores marks */
+	CHECK(rc(2) == 4 && LOG_IS(9, 10, 11, 12), "group zapped together");
+	CHECK(rc(5) == 0, "only roots left");
+	teardown(&W);
+}
+
+/* Upstream kvm_mmu_zap_oldest_mmu_pages(), verbatim in structure. */
+static unsigned long ref_zap_oldest(struct world *w, unsigned long nr_to_zap)
+{
+	unsigned long total_zapped = 0, nr_zapped;
+	struct list_head *pos, *tmp;
+	LIST_HEAD(invalid_list);
+	bool unstable;
+	int i;
+
+	if (list_empty(&w->active))
+		return 0;
+restart:
+	for (pos = w->active.prev, tmp = pos->prev; pos != &w->active;
+	     pos = tmp, tmp = pos->prev) {
+		struct tpage *sp = list_entry(pos, struct tpage, active);
+
+		if (sp->root_count)
+			continue;
+		/* "unstable" == children were zapped too. */
+		unstable = false;
+		for (i = 0; i < sp->nsib; i++)
+			unstable |= !sp->sib[i]->invalid;
+		nr_zapped = w_zap_page(w, sp, &invalid_list);
+		total_zapped += nr_zapped;
+		if (total_zapped >= nr_to_zap)
+			break;
+		if (unstable)
+			goto restart;
+	}
+	w_commit(w, &invalid_list);
+	return total_zapped;
+}
+
+static long dlog[2][MAXP];
+
+/* Random scripts run twice, through the core and through the reference. */
+static void fifo_script(struct world *w, unsigned int seed, bool ref, unsigned long *rets)
+{
+	struct tpage *pinned[64];
+	int npinned = 0, step, nret = 0;
+
+	w_seed = seed;
+	for (step = 0; step < 150; step++) {
+		unsigned int r = w_rand() % 100;
+
+		w_lock(w);
+		if (r < 60) {
+			w_create(w, 0, 1 + w_rand() % 3);
+		} else if (r < 72 && npinned < 64 && !list_empty(&w->active)) {
+			unsigned long i = w_rand() % (w->c.nr_pages);
+			struct list_head *pos = w->active.next;
+
+			while (i--)
+				pos = pos->next;
+			pinned[npinned] = list_entry(pos, struct tpage, active);
+			pinned[npinned++]->root_count++;
+		} else if (r < 80 && npinned) {
+			int i = w_rand() % npinned;
+
+			w_unpin(w, pinned[i]);
+			pinned[i] = pinned[--npinned];
+		} else {
+			unsigned long k = 1 + w_rand() % 6;
+			LIST_HEAD(inv);
+
+			rets[nret++] = ref ? ref_zap_oldest(w, k) : se_reclaim(&w->c, k, &inv);
+		}
+		w_unlock(w);
+	}
+	w_lock(w);
+	while (npinned)
+		w_unpin(w, pinned[--npinned]);
+	w_unlock(w);
+}
+
+static void t_fifo_differential(void)
+{
+	static struct world A, B;
+	static unsigned long ra[200], rb_[200];
+	unsigned int seed;
+	int i;
+
+	for (seed = 1; seed <= 300; seed++) {
+		memset(ra, 0, sizeof(ra));
+		memset(rb_, 0, sizeof(rb_));
+		setup(&A, SE_POLICY_FIFO, 1);
+		A.log = dlog[0];
+		setup(&B, SE_POLICY_FIFO, 1);
+		B.log = dlog[1];
+		fifo_script(&A, seed, false, ra);
+		fifo_script(&B, seed, true, rb_);
+		CHECK(A.nlog == B.nlog, "seed %u: %d vs %d zaps", seed, A.nlog, B.nlog);
+		for (i = 0; i < A.nlog; i++)
+			CHECK(A.log[i] == B.log[i], "seed %u: zap %d: %ld vs %ld",
+			      seed, i, A.log[i], B.log[i]);
+		for (i = 0; i < 200; i++)
+			CHECK(ra[i] == rb_[i], "seed %u: return %d", seed, i);
+		teardown(&A);
+		teardown(&B);
+	}
+}
+
+/* --------------------------------------------------------------- CLOCK */
+
+static void t_clock_second_chance(void)
+{
+	setup(&W, SE_POLICY_CLOCK, 1);
+	mk(0, 6, 1);
+	se_mark(&W.c, &P[0]->se);
+	se_mark(&W.c, &P[1]->se);
+	CHECK(rc(1) == 1 && LOG_IS(2), "0 and 1 get a second chance");
+	CHECK(!test_bit(SE_PAGE_REFERENCED, &P[0]->se.flags), "bit cleared");
+	CHECK(rc(2) == 2 && LOG_IS(3, 4), "hand continues");
+	CHECK(rc(2) == 2 && LOG_IS(5, 0), "wraps; 0 used its chance");
+	CHECK(rc(1) == 1 && LOG_IS(1), "then 1");
+	teardown(&W);
+
+	/* A new page goes just behind the hand: examined last. */
+	setup(&W, SE_POLICY_CLOCK, 1);
+	mk(0, 4, 1);
+	CHECK(rc(1) == 1 && LOG_IS(0), "oldest first");
+	mk(0, 1, 1);				/* 4 */
+	CHECK(rc(4) == 4 && LOG_IS(1, 2, 3, 4), "new page last");
+	teardown(&W);
+
+	/* Hardware Accessed bits (the hook) give a second chance too. */
+	setup(&W, SE_POLICY_CLOCK, 1);
+	mk(0, 3, 1);
+	P[0]->hw_young = 1;
+	CHECK(rc(1) == 1 && LOG_IS(1), "hw young honoured");
+	CHECK(P[0]->hw_young == 0, "hw bit harvested");
+	teardown(&W);
+}
+
+static void t_clock_roots_and_hand(void)
+{
+	setup(&W, SE_POLICY_CLOCK, 1);
+	mk(0, 5, 1);
+	P[2]->root_count = 1;
+	CHECK(rc(3) == 3 && LOG_IS(0, 1, 3), "root 2 skipped");
+	CHECK(rc(5) == 1 && LOG_IS(4), "only 4 left");
+	CHECK(rc(1) == 0 && W.nlog == 0, "roots never chosen");
+	teardown(&W);
+
+	/* Removal of the page under the hand moves the hand on. */
+	setup(&W, SE_POLICY_CLOCK, 1);
+	mk(0, 6, 1);
+	CHECK(rc(1) == 1 && LOG_IS(0), "first");
+	CHECK(W.c.shards[0].hand == &P[1]->se.ring, "hand at 1");
+	w_lock(&W);
+	ext_zap(P[1]);
+	w_unlock(&W);
+	CHECK(W.c.shards[0].hand == &P[2]->se.ring, "hand fixed to 2");
+	W.nlog = 0;
+	CHECK(rc(1) == 1 && LOG_IS(2), "continues at 2");
+	teardown(&W);
+
+	/* A victim whose zap removes the pages under and after the hand. */
+	setup(&W, SE_POLICY_CLOCK, 1);
+	mk(0, 1, 3);				/* 0,1,2 */
+	mk(0, 2, 1);				/* 3,4 */
+	CHECK(rc(1) == 3 && LOG_IS(0, 1, 2), "group zap");
+	CHECK(W.c.shards[0].hand == &P[3]->se.ring, "hand skipped the group");
+	CHECK(rc(1) == 1 && LOG_IS(3), "then 3");
+	teardown(&W);
+}
+
+/* Everything young all the time: still never fails where FIFO succeeds. */
+static void t_forced(enum se_policy pol)
+{
+	setup(&W, pol, 3);
+	mk(0, 2, 1);
+	mk(1, 2, 1);
+	mk(2, 1, 1);
+	P[0]->root_count = P[1]->root_count = P[2]->root_count = 1;
+	P[4]->root_count = 1;
+	W.young_always = 1;
+	CHECK(rc(1) == 1 && LOG_IS(3), "%s: forced lap finds the one non-root", pol_name(pol));
+	CHECK(rc(1) == 0, "%s: all roots", pol_name(pol));
+	teardown(&W);
+}
+
+/* ------------------------------------------------------------- sharded */
+
+static void t_sharded_idle_found(void)
+{
+	int i;
+
+	setup(&W, SE_POLICY_SHARDED, 2);
+	mk(0, 40, 1);				/* busy vCPU 0: 0..39, hot */
+	mk(1, 10, 1);				/* idle vCPU 1: 40..49, cold */
+	limits(100, 45, 49);
+	CHECK(se_rebalance_needed(&W.c), "50 > high");
+	do {
+		for (i = 0; i < 40; i++)
+			se_mark(&W.c, &P[i]->se);
+	} while (rb());
+	CHECK(W.c.nr_pages == 45, "down to low: %lu", W.c.nr_pages);
+	for (i = 0; i < W.nlog; i++)
+		CHECK(W.log[i] >= 40, "victim %ld is hot", W.log[i]);
+	teardown(&W);
+}
+
+static void t_sharded_no_crowding(void)
+{
+	int round, i, n = 0;
+	long hot[20];
+
+	setup(&W, SE_POLICY_SHARDED, 3);
+	mk(1, 10, 1);
+	mk(2, 10, 1);
+	for (i = 0; i < 20; i++)
+		hot[i] = i;
+	limits(60, 40, 50);
+	for (round = 0; round < 40; round++) {
+		mk(0, 5, 1);			/* busy vCPU 0: cold pages */
+		do {
+			for (i = 0; i < 20; i++)
+				se_mark(&W.c, &P[hot[i]]->se);
+		} while (rb());
+		CHECK(W.c.nr_pages <= 50, "round %d: %lu", round, W.c.nr_pages);
+	}
+	for (i = 0; i < W.nlog; i++) {
+		CHECK(creator[W.log[i]] == 0, "hot page %ld of vCPU %d evicted",
+		      W.log[i], creator[W.log[i]]);
+		n++;
+	}
+	CHECK(n >= 150, "evicted %d", n);
+	teardown(&W);
+}
+
+static void t_watermarks(enum se_policy pol, int k)
+{
+	unsigned long n, low = 60;
+	int i;
+
+	setup(&W, pol, 2);
+	limits(100, low, 80);
+	for (i = 0; i < 80 / k; i++)
+		mk(i % 2, 1, k);
+	CHECK(!se_rebalance_needed(&W.c), "%s: at high", pol_name(pol));
+	while (W.c.nr_pages <= 80)
+		mk(1, 1, k);
+	CHECK(se_rebalance_needed(&W.c), "%s: above high", pol_name(pol));
+	while ((n = rb()))
+		CHECK(n <= (unsigned long)SE_BATCH + (k - 1), "%s: batch of %lu", pol_name(pol), n);
+	CHECK(W.c.nr_pages <= low && W.c.nr_pages + (k - 1) >= low,
+	      "%s: k=%d stopped at %lu", pol_name(pol), k, W.c.nr_pages);
+	W.nlog = 0;
+	CHECK(rb() == 0 && W.nlog == 0, "%s: nothing below low", pol_name(pol));
+	teardown(&W);
+}
+
+static void revalidate_hook(struct world *w)
+{
+	w->on_zap_lock = NULL;
+	se_mark(&w->c, &P[0]->se);		/* used since the sweep */
+	ext_zap(P[1]);				/* zapped since the sweep */
+	P[2]->root_count = 1;			/* became a root */
+}
+
+static void t_sharded_revalidate(void)
+{
+	setup(&W, SE_POLICY_SHARDED, 1);
+	mk(0, 20, 1);
+	limits(100, 0, 0);
+	W.on_zap_lock = revalidate_hook;
+	CHECK(rb() == 13, "13 of 16 candidates");
+	CHECK(LOG_IS(1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), "revalidated");
+	CHECK(P[0]->se.shard == 0 && P[2]->se.shard == 0, "kept");
+	teardown(&W);
+
+	/* Candidates removed by an earlier victim's zap are skipped. */
+	setup(&W, SE_POLICY_SHARDED, 1);
+	mk(0, 5, 3);				/* groups 0-2, 3-5, ..., 12-14 */
+	mk(0, 5, 1);				/* 15..19 */
+	limits(100, 0, 0);
+	CHECK(rb() == 16, "16");
+	CHECK(W.core_zaps == 6, "6 zap calls: %ld", W.core_zaps);
+	CHECK(LOG_IS(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), "each once");
+	teardown(&W);
+}
+
+/* Shards are swept in proportion to their size: each page ages alike. */
+static void t_sharded_fair_share(void)
+{
+	int i, lost1 = 0;
+
+	setup(&W, SE_POLICY_SHARDED, 2);
+	mk(0, 90, 1);
+	mk(1, 10, 1);
+	limits(200, 50, 60);
+	while (rb())
+		;
+	CHECK(W.c.nr_pages == 50, "at low: %lu", W.c.nr_pages);
+	for (i = 0; i < W.nlog; i++)
+		lost1 += creator[W.log[i]] == 1;
+	CHECK(lost1 >= 3 && lost1 <= 7, "small shard lost %d of 10 (expect ~5)", lost1);
+	teardown(&W);
+}
+
+static void zap_tail_hook(struct world *w)
+{
+	int i;
+
+	w->on_zap_lock = NULL;
+	for (i = 30; i < 40; i++)
+		ext_zap(P[i]);
+}
+
+/* Pages zapped by others meanwhile count: the batch stops at low. */
+static void t_sharded_watermark_recheck(void)
+{
+	setup(&W, SE_POLICY_SHARDED, 1);
+	mk(0, 40, 1);
+	limits(100, 20, 30);
+	W.on_zap_lock = zap_tail_hook;
+	CHECK(rb() == 10, "only 10 of 16 candidates needed");
+	CHECK(W.c.nr_pages == 20, "at low: %lu", W.c.nr_pages);
+	teardown(&W);
+}
+
+/* The rebalancer never runs: faults reclaim directly, like upstream. */
+static void t_direct(enum se_policy pol)
+{
+	int i, fails = 0;
+	bool ok;
+
+	setup(&W, pol, 4);
+	limits(64, 48, 56);
+	W.young_always = 1;
+	for (i = 0; i < 300; i++) {
+		w_lock(&W);
+		ok = w_make_available(&W);
+		if (ok)
+			w_create(&W, i % 4, 1 + i % 3);
+		else
+			fails++;
+		w_unlock(&W);
+		CHECK(W.c.nr_pages <= 64 + W_MAX_GROUP - 1, "%s: quota %lu", pol_name(pol),
+		      W.c.nr_pages);
+	}
+	CHECK(!fails, "%s: %d faults failed", pol_name(pol), fails);
+	teardown(&W);
+
+	/* Nine roots and one page: reclaim finds it; ten roots: fails, like FIFO. */
+	setup(&W, pol, 4);
+	limits(10, 10, 10);
+	mk(0, 5, 1);
+	mk(3, 5, 1);
+	for (i = 0; i < 10; i++)
+		P[i]->root_count = i != 7;
+	W.young_always = 1;
+	w_lock(&W);
+	ok = w_make_available(&W);
+	w_unlock(&W);
+	CHECK(ok && LOG_IS(7), "%s: the only non-root", pol_name(pol));
+	mk(1, 1, 1);				/* 10 */
+	P[10]->root_count = 1;
+	w_lock(&W);
+	ok = w_make_available(&W);
+	w_unlock(&W);
+	CHECK(!ok && W.nlog == 0, "%s: all roots: fails", pol_name(pol));
+	teardown(&W);
+}
+
+static void t_sharded_late_vcpu(void)
+{
+	setup(&W, SE_POLICY_SHARDED, 4);
+	mk(7, 1, 1);				/* vCPU 7 created after sizing */
+	CHECK(P[0]->se.shard == 3, "maps to shard 7 %% 4");
+	CHECK(W.c.shards[3].nr == 1, "counted");
+	teardown(&W);
+}
+
+static char namebuf[128];
+
+#define RUN(t, ...) do {						\
+	int __f = failures;						\
+	snprintf(namebuf, sizeof(namebuf), #t __VA_ARGS__);		\
+	cur_test = namebuf;						\
+	t;								\
+	if (failures == __f) {						\
+		passes++;						\
+		printf("  PASS %s\n", namebuf);			\
+	}								\
+} while (0)
+
+int main(void)
+{
+	static const enum se_policy all[] = {
+		SE_POLICY_FIFO, SE_POLICY_CLOCK, SE_POLICY_SHARDED };
+	int i;
+
+	rcu_register_thread();
+	RUN(t_fifo_scripted());
+	RUN(t_fifo_differential());
+	RUN(t_clock_second_chance());
+	RUN(t_clock_roots_and_hand());
+	RUN(t_forced(SE_POLICY_CLOCK));
+	RUN(t_forced(SE_POLICY_SHARDED));
+	RUN(t_sharded_idle_found());
+	RUN(t_sharded_no_crowding());
+	RUN(t_sharded_revalidate());
+	RUN(t_sharded_late_vcpu());
+	RUN(t_sharded_fair_share());
+	RUN(t_sharded_watermark_recheck());
+	for (i = 0; i < 3; i++) {
+		RUN(t_watermarks(all[i], 1), " [%s]", pol_name(all[i]));
+		RUN(t_watermarks(all[i], 3), " [%s, groups]", pol_name(all[i]));
+		RUN(t_direct(all[i]), " [%s]", pol_name(all[i]));
+	}
+	rcu_unregister_thread();
+	printf("unit: %d passed, %d failed\n", passes, failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shadow page eviction core: FIFO, single-hand CLOCK and per-vCPU sharded
+ * CLOCK behind one interface.  KVM specifics (the zap lock, zapping a page,
+ * Accessed-bit harvesting, roots) are reached through struct se_ops, so this
+ * file and shadow_evict.c also build in userspace (concurrency-tests/).
+ *
+ * Locking, memory ordering and lifetime rules: design/DESIGN.md.  In short:
+ *  - se_insert(), se_remove(), se_reclaim(), se_set_limits(): zap lock held
+ *    (in KVM: write_lock(&kvm->mmu_lock)).
+ *  - se_mark(): any context; the caller keeps the page alive.
+ *  - se_rebalance(): no lock held; takes RCU and the zap lock itself.
+ *  - A page removed with se_remove() must not be freed before an RCU grace
+ *    period has elapsed (call_rcu()) when the policy is SE_POLICY_SHARDED.
+ */
+#ifndef __KVM_X86_MMU_SHADOW_EVICT_H
+#define __KVM_X86_MMU_SHADOW_EVICT_H
+
+#include <linux/bitops.h>
+#include <linux/cache.h>
+#include <linux/compiler.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+enum se_policy {
+	SE_POLICY_FIFO,		/* upstream kvm_mmu_zap_oldest_mmu_pages() order */
+	SE_POLICY_CLOCK,	/* one hand, everything under the zap lock */
+	SE_POLICY_SHARDED,	/* per-vCPU rings, lock-free aging, rebalancer */
+};
+
+/* Bits of se_page.flags; only ever changed with atomic bitops. */
+enum {
+	SE_PAGE_REFERENCED,
+};
+
+/* se_page.shard of a page that is on no ring. */
+#define SE_NO_SHARD		(-1)
+
+/* Most victims zapped per zap-lock hold by se_rebalance(). */
+#define SE_BATCH		16
+/* Most hand steps per se_rebalance() call (bounds its RCU section). */
+#define SE_SCAN_BUDGET		(16 * SE_BATCH)
+/* Hand steps per round of the multi-shard sweep, shared by ring size. */
+#define SE_SWEEP_ROUND		32
+
+/* Embedded in the shadow page (struct kvm_mmu_page). */
+struct se_page {
+	/* Ring link; zap lock, plus the shard lock for SE_POLICY_SHARDED. */
+	struct list_head ring;
+	/* SE_PAGE_REFERENCED: set by se_mark(), cleared by the sweep. */
+	unsigned long flags;
+	/* Owning shard or SE_NO_SHARD; written and read under the zap lock. */
+	int shard;
+};
+
+struct se_shard {
+	/*
+	 * SE_POLICY_SHARDED only: protects ring, hand and nr against the
+	 * sweep, which does not hold the zap lock.  Held for O(1) steps.
+	 */
+	spinlock_t lock;
+	struct list_head ring;
+	/* Next node to examine: a page on @ring or @ring itself. */
+	struct list_head *hand;
+	/* Pages on @ring; read locklessly for sweep quanta. */
+	unsigned long nr;
+} ____cacheline_aligned_in_smp;
+
+struct se_cache;
+
+/*
+ * Integration callbacks.  "zap lock" is the lock under which pages are
+ * created and zapped (kvm->mmu_lock held for write).
+ */
+struct se_ops {
+	void (*zap_lock)(struct se_cache *c);
+	void (*zap_unlock)(struct se_cache *c);
+	/* lockdep_assert_held_write() on the zap lock. */
+	void (*assert_zap_locked)(struct se_cache *c);
+	/* Zap lock held.  False for roots and invalid pages. */
+	bool (*evictable)(struct se_cache *c, struct se_page *p);
+	/*
+	 * Zap lock held.  Zap @p (prepare only; see @commit).  Must call
+	 * se_remove() for every page it takes off the active list, which may
+	 * include pages other than @p, and may leave a zapped root in memory.
+	 * Returns the number of pages zapped.
+	 */
+	unsigned long (*zap)(struct se_cache *c, struct se_page *p, void *ctx);
+	/* Optional.  Zap lock held.  Finish the zaps done since the last call. */
+	void (*commit)(struct se_cache *c, void *ctx);
+	/*
+	 * Optional.  Test and clear the hardware Accessed state of @p.  Called
+	 * under rcu_read_lock(), possibly without the zap lock: @p may be
+	 * being zapped concurrently but is not freed (see DESIGN.md).
+	 */
+	bool (*test_and_clear_young)(struct se_cache *c, struct se_page *p);
+};
+
+struct se_cache {
+	/* Set by se_cache_init(), constant afterwards. */
+	enum se_policy policy;
+	const struct se_ops *ops;
+	unsigned int nr_shards;
+	struct se_shard *shards;
+
+	/* Written under the zap lock (WRITE_ONCE), read locklessly (hints). */
+	unsigned long nr_pages;
+	unsigned long max_pages;
+	unsigned long wmark_low;
+	unsigned long wmark_high;
+
+	/* Zap lock: bumped by se_remove(), detects zaps that remove others. */
+	unsigned long nr_removed;
+
+	/* Where the next sweep resumes, and its quantum left: racy hints (DESIGN.md 4.5). */
+	unsigned int cursor;
+	unsigned long cursor_left;
+};
+
+int se_cache_init(struct se_cache *c, enum se_policy policy,
+		  const struct se_ops *ops, unsigned int nr_shards);
+void se_cache_destroy(struct se_cache *c);
+void se_set_limits(struct se_cache *c, unsigned long max_pages,
+		   unsigned long wmark_low, unsigned long wmark_high);
+
+void se_insert(struct se_cache *c, struct se_page *p, unsigned int shard);
+void se_remove(struct se_cache *c, struct se_page *p);
+
+unsigned long se_reclaim(struct se_cache *c, unsigned long nr, void *ctx);
+bool se_rebalance_needed(struct se_cache *c);
+unsigned long se_rebalance(struct se_cache *c, void *ctx);
+
+static inline void se_page_init(struct se_page *p)
+{
+	INIT_LIST_HEAD(&p->ring);
+	p->flags = 0;
+	p->shard = SE_NO_SHARD;
+}
+
+/*
+ * Record a use of @p.  Lock-free, O(1), any context; the caller keeps @p
+ * alive (zap lock, RCU, or a lockless shadow walk).  Testing first keeps hot
+ * pages' cache lines shared.  No ordering: the bit is a hint that publishes
+ * no other data, and a lost race only costs one extra fault (DESIGN.md 4.2).
+ */
+static inline void se_mark(const struct se_cache *c, struct se_page *p)
+{
+	if (c->policy == SE_POLICY_FIFO)
+		return;
+	if (!test_bit(SE_PAGE_REFERENCED, &p->flags))
+		set_bit(SE_PAGE_REFERENCED, &p->flags);
+}
+
+/* Pages on rings.  Exact under the zap lock, a hint otherwise. */
+static inline unsigned long se_nr_pages(const struct se_cache *c)
+{
+	/* Lockless readers tolerate staleness; writers hold the zap lock. */
+	return READ_ONCE(c->nr_pages);
+}
+
+/* Free quota.  Exact under the zap lock, a hint otherwise. */
+static inline unsigned long se_available(const struct se_cache *c)
+{
+	/* See se_nr_pages(). */
+	unsigned long max = READ_ONCE(c->max_pages);
+	unsigned long nr = READ_ONCE(c->nr_pages);
+
+	return max > nr ? max - nr : 0;
+}
+
+#endif /* __KVM_X86_MMU_SHADOW_EVICT_H */
