@@ -53,10 +53,12 @@ timings:
 test: timings-reset
 	@t0=$$(date +%s); scripts/deps.sh; echo "deps $$(( $$(date +%s) - t0 ))" >> build/timings.txt
 	$(MAKE) unit
+	@t0=$$(date +%s); for f in kasan bench; do scripts/kbuild.sh --config-only $$f || exit 1; done; \
+		echo "configs-kasan-bench $$(( $$(date +%s) - t0 ))" >> build/timings.txt
 	$(MAKE) kernel FLAVOR=debug
 	$(MAKE) guest
-	scripts/run-guest.sh --flavor debug --suite smoke --vcpus 2 --mem 2G --timeout 1500
-	@$(MAKE) -s timings
+	@scripts/run-guest.sh --flavor debug --suite smoke --vcpus 2 --mem 2G --timeout 1500; \
+		rc=$$?; $(MAKE) -s timings; exit $$rc
 
 # Commits made in build/src/linux go back to kernel/patches and kernel/src.
 export:

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# kbuild.sh FLAVOR: configure and build build/FLAVOR/arch/x86/boot/bzImage out
+# kbuild.sh [--config-only] FLAVOR: configure and build build/FLAVOR/arch/x86/boot/bzImage out
 # of tree from build/src/linux (prepared first). Incremental: the config is
 # regenerated only when kernel/configs changes, and make does the rest.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+config_only=0
+if [ "${1:-}" = --config-only ]; then
+	config_only=1
+	shift
+fi
 flavor=${1:-}
-[ -n "$flavor" ] || die "usage: kbuild.sh FLAVOR ($FLAVORS)"
+[ -n "$flavor" ] || die "usage: kbuild.sh [--config-only] FLAVOR ($FLAVORS)"
 check_flavor "$flavor"
 frags=("$TOP/kernel/configs/base" "$TOP/kernel/configs/$flavor")
 out=$BUILD/$flavor${BUILD_SUFFIX:-}
@@ -40,6 +45,10 @@ if [ ! -f "$out/.config" ] || [ "$(cat "$out/.config-stamp" 2>/dev/null)" != "$s
 	echo "$stamp" >"$out/.config-stamp"
 fi
 
+if [ $config_only = 1 ]; then
+	info "$flavor: kernel/configs/{base,$flavor} hold in $out/.config"
+	exit 0
+fi
 info "building $flavor kernel in $out (make -j$(jobs))"
 K -j"$(jobs)" bzImage
 # Functions defined under arch/x86/kvm: a splat whose stack names one of them

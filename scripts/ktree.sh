@@ -76,11 +76,18 @@ prepare() {
 	want=$(want_stamp)
 	if [ -f "$STAMP" ]; then
 		read -r recorded have_head <"$STAMP"
-		if [ "$recorded" = "$want" ] && [ "$(G rev-parse HEAD)" = "$have_head" ] && ! dirty; then
+		local_work=0
+		if [ "$(G rev-parse HEAD)" != "$have_head" ] || dirty; then
+			local_work=1
+		fi
+		# kernel/ unchanged since the tree was made: build what is there,
+		# the developer's unexported work included.
+		if [ "$recorded" = "$want" ]; then
+			[ $local_work = 0 ] || info "note: $KSRC has work not exported to kernel/ yet ('make export')"
 			return 0
 		fi
-		if [ "$(G rev-parse HEAD)" != "$have_head" ] || dirty; then
-			[ "${FORCE:-0}" = 1 ] || die "$KSRC has work that is not in kernel/ (new commits or uncommitted edits). Run 'make export' to keep it, or FORCE=1 to throw it away."
+		if [ $local_work = 1 ]; then
+			[ "${FORCE:-0}" = 1 ] || die "kernel/ changed, but $KSRC has work that is not in kernel/ (new commits or uncommitted edits). Run 'make export' to keep it, or FORCE=1 to throw it away."
 		fi
 	fi
 	info "applying kernel/src and kernel/patches"

@@ -98,7 +98,6 @@ if [ -z "$rc" ]; then
 else
 	sed -n '/^=== RESULTS BEGIN ===/,/^=== RESULTS END ===/p' "$out/results.txt" | sed '1d;$d' | tr -d '\r' |
 		base64 -d | tar -xzf - -C "$out/results" || fail+=("the guest's result archive is corrupt")
-	[ -f "$out/results/guest.log" ] && grep -h ERROR "$out/results/guest.log" | sed 's/^/guest: /' >&2 || true
 fi
 
 echo
@@ -112,7 +111,9 @@ if [ -f "$out/results/summary.tsv" ]; then
 	nfail=$(awk '$2 != 0' "$out/results/summary.tsv" | wc -l)
 	[ "$nfail" = 0 ] || fail+=("$nfail test(s) failed; logs in $out/results")
 fi
-[ -n "$rc" ] && [ "$rc" != 0 ] && [ ! -f "$out/results/summary.tsv" ] && fail+=("the guest could not run the suite (status $rc); see above")
+if [ -n "$rc" ] && [ "$rc" != 0 ] && [ ! -f "$out/results/summary.tsv" ]; then
+	fail+=("the guest could not run the suite (status $rc): $(grep -h ERROR "$out/results/guest.log" 2>/dev/null | head -1)")
+fi
 
 baseline=$TOP/kernel/splat-baseline/$flavor
 [ -f "$baseline" ] || baseline=/dev/null
