@@ -121,8 +121,10 @@ if [ "${RECORD_BASELINE:-0}" = 1 ]; then
 	mkdir -p "$TOP/kernel/splat-baseline"
 	baseline=$TOP/kernel/splat-baseline/$flavor
 	touch "$baseline"
+	# Reports that touch KVM are printed, never recorded: the patch series
+	# has to make them go away (as 0001 does).
 	python3 "$TOP/scripts/splat-check.py" "$out/console.log" --kvm-symbols "$kdir/kvm-symbols.txt" \
-		--baseline "$baseline" --record || fail+=("splat check: reports touching KVM on the unpatched kernel")
+		--baseline "$baseline" --record || true
 elif ! python3 "$TOP/scripts/splat-check.py" "$out/console.log" --kvm-symbols "$kdir/kvm-symbols.txt" \
 	--baseline "$baseline" >"$out/splats.txt"; then
 	fail+=("splat check: new kernel reports (listed above; full log $out/console.log)")
