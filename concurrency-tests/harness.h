@@ -67,6 +67,8 @@ struct world {
 	long created, freed, core_zaps, ext_zaps;
 	long bad_root_evicted, bad_invalid_evicted, bad_lifetime;
 	long zap_lock_ns, zap_lock_holds;
+	/* Sums of what se_ops.account reported. */
+	long st_scanned, st_ref_skips, st_young_skips, st_calls;
 	int time_zap_lock;
 };
 
@@ -291,6 +293,17 @@ static bool ops_young(struct se_cache *c, struct se_page *p)
 	return __atomic_exchange_n(&q->hw_young, 0, __ATOMIC_RELAXED);
 }
 
+static void ops_account(struct se_cache *c, const struct se_scan_stats *st)
+{
+	struct world *w = w_of(c);
+
+	/* Called with and without the zap lock: concurrent calls. */
+	__atomic_fetch_add(&w->st_scanned, st->scanned, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->st_ref_skips, st->ref_skips, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->st_young_skips, st->young_skips, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->st_calls, 1, __ATOMIC_RELAXED);
+}
+
 static const struct se_ops w_ops = {
 	.zap_lock = ops_zap_lock,
 	.zap_unlock = ops_zap_unlock,
@@ -299,6 +312,7 @@ static const struct se_ops w_ops = {
 	.zap = ops_zap,
 	.commit = ops_commit,
 	.test_and_clear_young = ops_young,
+	.account = ops_account,
 };
 
 static void w_init(struct world *w, enum se_policy pol, unsigned int nr_shards,

@@ -9,8 +9,15 @@
  * run every touched word must hold exactly the number of passes (memory stays
  * right under eviction), and the VM's shadow-page stats must have moved.
  *
+ * Eviction policy (kvm.shadow_evict, when the kernel has it): the VM is
+ * created under the policy in force; the check then writes a bogus value
+ * (must fail with EINVAL and leave the parameter alone) and another valid
+ * policy (must not change this VM), and asserts that the eviction counters
+ * moved the way the VM's own policy makes them move.
+ *
  * Built against the KVM selftests library of the same kernel tree.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +107,37 @@ static char read_param(const char *path)
 	return c;
 }
 
+#define EVICT_PARAM	"/sys/module/kvm/parameters/shadow_evict"
+
+/* The current kvm.shadow_evict into @buf; false if the kernel lacks it. */
+static bool read_policy(char *buf, size_t len)
+{
+	FILE *f = fopen(EVICT_PARAM, "r");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, len, f) != NULL;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return ok;
+}
+
+/* Write @val to kvm.shadow_evict; returns 0 or the errno. */
+static int write_policy(const char *val)
+{
+	FILE *f = fopen(EVICT_PARAM, "w");
+	int err = 0;
+
+	if (!f)
+		return errno;
+	if (fputs(val, f) < 0)
+		err = errno;
+	if (fclose(f) && !err)
+		err = errno;
+	return err;
+}
+
 /* The whole point: guests must run on the shadow MMU, not on TDP. */
 static void check_shadow_mmu(void)
 {
@@ -143,6 +181,11 @@ static uint64_t arg(const char *s, uint64_t min, uint64_t max)
 int main(int argc, char *argv[])
 {
 	uint64_t regions, npages, r, i, miss, zapped, recycled, pf = 0;
+	uint64_t scanned, ref_skips, young_skips, wakeups, batches, direct;
+	uint64_t lock_ns, lock_max_ns;
+	char policy[32] = "", other[32], now[32];
+	bool have_policy;
+	int err;
 	struct kvm_vcpu **vcpus;
 	pthread_t *threads;
 	struct kvm_vm *vm;
@@ -160,6 +203,7 @@ int main(int argc, char *argv[])
 	}
 
 	check_shadow_mmu();
+	have_policy = read_policy(policy, sizeof(policy));
 
 	regions = nr_vcpus * regions_per_vcpu;
 	npages = regions * (REGION_SIZE / PAGE_SIZE);
@@ -177,6 +221,20 @@ int main(int argc, char *argv[])
 		vcpu_args_set(vcpus[i], 4,
 			      REGION_BASE + i * regions_per_vcpu * REGION_SIZE,
 			      regions_per_vcpu, passes, touch_per_region);
+
+	if (have_policy) {
+		/* An unknown value is refused and changes nothing. */
+		err = write_policy("bogus");
+		TEST_ASSERT(err == EINVAL, "writing 'bogus' gave errno %d, want EINVAL", err);
+		TEST_ASSERT(read_policy(now, sizeof(now)) && !strcmp(now, policy),
+			    "policy '%s' after a refused write, want '%s'", now, policy);
+		/* A new value applies to VMs created later, not to this one. */
+		strcpy(other, strcmp(policy, "fifo") ? "fifo" : "clock");
+		err = write_policy(other);
+		TEST_ASSERT(!err, "writing '%s' gave errno %d", other, err);
+		printf("shadow_evict: VM created with '%s', parameter now '%s'\n",
+		       policy, other);
+	}
 
 	if (quota) {
 		ret = ioctl(vm->fd, KVM_SET_NR_MMU_PAGES, (unsigned long)quota);
@@ -206,6 +264,23 @@ int main(int argc, char *argv[])
 	printf("stats: vcpus=%lu regions=%lu passes=%lu quota=%lu pf_taken=%lu mmu_cache_miss=%lu mmu_shadow_zapped=%lu mmu_recycled=%lu\n",
 	       nr_vcpus, regions, passes, quota, pf, miss, zapped, recycled);
 
+	if (have_policy) {
+		scanned = vm_get_stat(vm, "mmu_evict_scanned");
+		ref_skips = vm_get_stat(vm, "mmu_evict_ref_skips");
+		young_skips = vm_get_stat(vm, "mmu_evict_young_skips");
+		wakeups = vm_get_stat(vm, "mmu_evict_wakeups");
+		batches = vm_get_stat(vm, "mmu_evict_batches");
+		direct = vm_get_stat(vm, "mmu_evict_direct");
+		lock_ns = vm_get_stat(vm, "mmu_evict_lock_ns");
+		lock_max_ns = vm_get_stat(vm, "mmu_evict_lock_max_ns");
+		printf("stats: policy=%s scanned=%lu ref_skips=%lu young_skips=%lu wakeups=%lu batches=%lu direct=%lu lock_ns=%lu lock_max_ns=%lu\n",
+		       policy, scanned, ref_skips, young_skips, wakeups, batches,
+		       direct, lock_ns, lock_max_ns);
+		/* Put the parameter back for the tests that follow. */
+		err = write_policy(policy);
+		TEST_ASSERT(!err, "restoring '%s' gave errno %d", policy, err);
+	}
+
 	/* One last-level shadow page per region, at least once. */
 	TEST_ASSERT(miss >= regions, "mmu_cache_miss %lu < %lu regions: not on the shadow MMU?",
 		    miss, regions);
@@ -217,6 +292,23 @@ int main(int argc, char *argv[])
 			    quota, regions);
 		/* Each pass over more regions than fit must refault. */
 		TEST_ASSERT(miss > regions, "quota %lu but no shadow page was rebuilt", quota);
+	}
+	if (have_policy && quota && quota < regions) {
+		TEST_ASSERT(scanned > 0 && lock_ns > 0 && lock_max_ns > 0 &&
+			    lock_max_ns <= lock_ns,
+			    "%s: eviction counters did not move", policy);
+		if (!strcmp(policy, "fifo")) {
+			/* FIFO: direct reclaim only, no aging at all. */
+			TEST_ASSERT(direct > 0 && !ref_skips && !young_skips &&
+				    !wakeups && !batches,
+				    "fifo VM aged or ran a rebalancer");
+		} else if (!strcmp(policy, "clock")) {
+			TEST_ASSERT(direct > 0 && ref_skips > 0 && !wakeups && !batches,
+				    "clock VM: no direct reclaim or no second chance");
+		} else if (!strcmp(policy, "sharded")) {
+			TEST_ASSERT(wakeups > 0 && batches > 0,
+				    "sharded VM: the rebalancer never ran");
+		}
 	}
 	kvm_vm_free(vm);
 	printf("shadow_mmu_check: PASS\n");

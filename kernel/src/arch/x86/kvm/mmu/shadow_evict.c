@@ -193,22 +193,36 @@ static struct se_page *se_hand_step(struct se_cache *c, struct se_shard *s)
  * Second-chance test.  Under rcu_read_lock(); for SE_POLICY_SHARDED @p may
  * be zapped concurrently but is not freed before we return (DESIGN 5).
  */
-static bool se_page_young(struct se_cache *c, struct se_page *p)
+static bool se_page_young(struct se_cache *c, struct se_page *p,
+			  struct se_scan_stats *st)
 {
-	bool young = false;
+	bool ref = false, young = false;
 
 	lockdep_assert_in_rcu_read_lock();
+	st->scanned++;
 	/*
 	 * Read first so cold pages are not dirtied.  A mark that lands between
 	 * the two is seen on the next lap; no ordering is needed (DESIGN 4.2).
 	 */
 	if (test_bit(SE_PAGE_REFERENCED, &p->flags))
-		young = test_and_clear_bit(SE_PAGE_REFERENCED, &p->flags);
+		ref = test_and_clear_bit(SE_PAGE_REFERENCED, &p->flags);
 
 	/* Always harvest, so software and hardware bits age together. */
 	if (c->ops->test_and_clear_young && c->ops->test_and_clear_young(c, p))
 		young = true;
-	return young;
+
+	if (ref)
+		st->ref_skips++;
+	else if (young)
+		st->young_skips++;
+	return ref || young;
+}
+
+/* Hand one call's statistics to the integration. */
+static void se_account(struct se_cache *c, const struct se_scan_stats *st)
+{
+	if (c->ops->account && st->scanned)
+		c->ops->account(c, st);
 }
 
 /*
@@ -275,7 +289,8 @@ static struct se_page *se_sweep_next(struct se_cache *c, struct se_sweep *sw)
  * yields the same order because everything behind @p is a root.
  */
 static unsigned long se_reclaim_fifo(struct se_cache *c, unsigned long nr,
-				     void *ctx, bool *zapped_any)
+				     void *ctx, bool *zapped_any,
+				     struct se_scan_stats *st)
 {
 	struct se_shard *s = &c->shards[0];
 	struct list_head *pos, *prev;
@@ -287,6 +302,7 @@ restart:
 	for (pos = s->ring.prev; pos != &s->ring; pos = prev) {
 		p = list_entry(pos, struct se_page, ring);
 		prev = pos->prev;
+		st->scanned++;
 		if (!c->ops->evictable(c, p))
 			continue;
 
@@ -306,7 +322,8 @@ restart:
  * the hands are fixed by se_remove(), and we re-read them every step.
  */
 static unsigned long se_reclaim_clock(struct se_cache *c, unsigned long nr,
-				      void *ctx, bool *zapped_any)
+				      void *ctx, bool *zapped_any,
+				      struct se_scan_stats *st)
 {
 	unsigned long zapped = 0, idle = 0, steps;
 	struct se_sweep sw;
@@ -322,7 +339,7 @@ static unsigned long se_reclaim_clock(struct se_cache *c, unsigned long nr,
 		p = se_sweep_next(c, &sw);
 		if (!p)
 			break;
-		if (se_page_young(c, p) || !c->ops->evictable(c, p)) {
+		if (se_page_young(c, p, st) || !c->ops->evictable(c, p)) {
 			idle++;
 			continue;
 		}
@@ -344,6 +361,7 @@ static unsigned long se_reclaim_clock(struct se_cache *c, unsigned long nr,
 			p = se_hand_step(c, s);
 			if (!p)
 				break;
+			st->scanned++;
 			if (!c->ops->evictable(c, p))
 				continue;
 			zapped += c->ops->zap(c, p, ctx);
@@ -357,6 +375,7 @@ static unsigned long se_reclaim_clock(struct se_cache *c, unsigned long nr,
 
 unsigned long se_reclaim(struct se_cache *c, unsigned long nr, void *ctx)
 {
+	struct se_scan_stats st = {};
 	bool zapped_any = false;
 	unsigned long zapped;
 
@@ -365,12 +384,13 @@ unsigned long se_reclaim(struct se_cache *c, unsigned long nr, void *ctx)
 		return 0;
 
 	if (c->policy == SE_POLICY_FIFO)
-		zapped = se_reclaim_fifo(c, nr, ctx, &zapped_any);
+		zapped = se_reclaim_fifo(c, nr, ctx, &zapped_any, &st);
 	else
-		zapped = se_reclaim_clock(c, nr, ctx, &zapped_any);
+		zapped = se_reclaim_clock(c, nr, ctx, &zapped_any, &st);
 
 	if (zapped_any && c->ops->commit)
 		c->ops->commit(c, ctx);
+	se_account(c, &st);
 	return zapped;
 }
 
@@ -385,7 +405,7 @@ bool se_rebalance_needed(struct se_cache *c)
  * pointers are valid until the caller's rcu_read_unlock().
  */
 static unsigned int se_collect(struct se_cache *c, struct se_page **victim,
-			       unsigned long want)
+			       unsigned long want, struct se_scan_stats *st)
 {
 	unsigned long scanned;
 	struct se_sweep sw;
@@ -398,7 +418,7 @@ static unsigned int se_collect(struct se_cache *c, struct se_page **victim,
 		p = se_sweep_next(c, &sw);
 		if (!p)
 			break;
-		if (!se_page_young(c, p))
+		if (!se_page_young(c, p, st))
 			victim[n++] = p;
 	}
 	se_sweep_end(c, &sw);
@@ -425,6 +445,7 @@ static bool se_still_victim(struct se_cache *c, struct se_page *p)
 unsigned long se_rebalance(struct se_cache *c, void *ctx)
 {
 	struct se_page *victim[SE_BATCH];
+	struct se_scan_stats st = {};
 	unsigned long zapped = 0, nr, low;
 	bool zapped_any = false;
 	unsigned int i, n;
@@ -448,7 +469,7 @@ unsigned long se_rebalance(struct se_cache *c, void *ctx)
 
 	/* Keeps every candidate's memory valid until we are done: DESIGN 5. */
 	rcu_read_lock();
-	n = se_collect(c, victim, min_t(unsigned long, SE_BATCH, nr - low));
+	n = se_collect(c, victim, min_t(unsigned long, SE_BATCH, nr - low), &st);
 	if (n) {
 		c->ops->zap_lock(c);
 		for (i = 0; i < n && c->nr_pages > c->wmark_low; i++) {
@@ -462,5 +483,6 @@ unsigned long se_rebalance(struct se_cache *c, void *ctx)
 		c->ops->zap_unlock(c);
 	}
 	rcu_read_unlock();
+	se_account(c, &st);
 	return zapped;
 }

@@ -69,6 +69,16 @@ struct se_shard {
 
 struct se_cache;
 
+/* What one se_reclaim() or se_rebalance() call saw; see se_ops.account. */
+struct se_scan_stats {
+	/* Pages examined: hand steps, or pages walked from the FIFO tail. */
+	unsigned long scanned;
+	/* Kept (second chance) because their referenced bit was set. */
+	unsigned long ref_skips;
+	/* Kept only because test_and_clear_young() found them young. */
+	unsigned long young_skips;
+};
+
 /*
  * Integration callbacks.  "zap lock" is the lock under which pages are
  * created and zapped (kvm->mmu_lock held for write).
@@ -95,6 +105,12 @@ struct se_ops {
 	 * being zapped concurrently but is not freed (see DESIGN.md).
 	 */
 	bool (*test_and_clear_young)(struct se_cache *c, struct se_page *p);
+	/*
+	 * Optional.  Add one call's statistics to the integration's counters.
+	 * Called at the end of se_reclaim() (zap lock held) and of the sharded
+	 * se_rebalance() (no lock held), so calls can run concurrently.
+	 */
+	void (*account)(struct se_cache *c, const struct se_scan_stats *st);
 };
 
 struct se_cache {
