@@ -4,7 +4,7 @@
 #   make test       userspace tests + debug kernel + smoke suite + splat check
 #   make kernel     build one flavor (FLAVOR=debug|kasan|bench)
 #   make guest      build the guest initramfs (selftests + project programs)
-#   make kernel-tree / export / patches / splat-baseline / clean
+#   make kernel-tree / export / patches / checkpatch / splat-baseline / clean
 
 FLAVOR  ?= debug
 SUITE   ?= smoke
@@ -16,7 +16,7 @@ RUNFLAGS = --flavor $(FLAVOR) --suite $(SUITE) --vcpus $(VCPUS) --mem $(MEM) \
 	   --timeout $(TIMEOUT) $(if $(APPEND),--append "$(APPEND)")
 
 SHELL := /bin/bash
-.PHONY: all run test unit kernel guest kernel-tree export patches \
+.PHONY: all run test unit kernel guest kernel-tree export patches checkpatch \
 	splat-baseline timings-reset timings clean distclean help
 
 all: help
@@ -67,6 +67,18 @@ export:
 # The standalone series (new files included) for `git am` on a 6.12 tree.
 patches:
 	scripts/ktree.sh series build/patches
+
+# checkpatch --strict on the series and the new files. Patches go in on
+# stdin: checkpatch treats a git-tracked *.patch named on its command line as
+# a source file and flags the blank context lines.
+checkpatch: kernel-tree
+	@rc=0; for p in $$(grep -v '^#' kernel/patches/series); do \
+		out=$$(perl build/src/linux/scripts/checkpatch.pl --strict --no-tree - < kernel/patches/$$p) || rc=1; \
+		echo "$$p: $$(echo "$$out" | grep ^total:)"; echo "$$out" | grep -E -A3 "^(ERROR|WARNING|CHECK):" || true; done; \
+	for f in $$(cd kernel/src && find . -name '*.[ch]'); do \
+		out=$$(perl build/src/linux/scripts/checkpatch.pl --strict --no-tree -f kernel/src/$$f) || rc=1; \
+		echo "$$f: $$(echo "$$out" | grep ^total:)"; echo "$$out" | grep -E -A3 "^(ERROR|WARNING|CHECK):" || true; done; \
+	exit $$rc
 
 # Record the splat baseline: run SUITE on the unpatched kernel of FLAVOR.
 splat-baseline:

@@ -96,8 +96,8 @@ prepare() {
 	if [ -n "$(src_files)" ]; then
 		(cd "$TOP/kernel/src" && src_files | cpio -pdm --quiet "$KSRC")
 		src_files | (cd "$KSRC" && xargs git add -f --)
-		G commit -q -m "Add the shadow-page eviction project's new source files" \
-			-m "Copied from the project's kernel/src; later commits wire them in."
+		G commit -q -s -m "KVM: x86/mmu: Add the shadow-page eviction core" \
+			-m "The eviction core (FIFO, single-hand CLOCK and per-vCPU sharded CLOCK behind one interface; design/DESIGN.md of the project). Nothing builds it yet: the following patches wire it into KVM."
 	else
 		G commit -q --allow-empty -m "No new source files yet"
 	fi
@@ -153,6 +153,7 @@ standalone_series() {
 	local out=$1
 	prepare
 	mkdir -p "$out"
+	out=$(cd "$out" && pwd)	# git runs in the tree: make it absolute
 	rm -f "$out"/*.patch
 	G format-patch -q --no-signature --zero-commit -o "$out" pristine..HEAD
 	info "wrote $(find "$out" -name '*.patch' | wc -l) patch(es) to $out: git am them onto a $(kget VERSION) tree"
