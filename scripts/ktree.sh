@@ -38,7 +38,10 @@ src_files() { (cd "$TOP/kernel/src" && find . -type f ! -name .gitkeep | sed 's|
 check_version() {
 	local v want
 	want=$(kget VERSION)
-	v=$(make -s -C "$1" kernelversion 2>/dev/null) || die "$1 is not a kernel tree"
+	# Not inheriting MAKEFLAGS: under a parent make, -w would add
+	# "Entering directory" lines to the output.
+	v=$(env -u MAKEFLAGS -u MAKELEVEL make -s --no-print-directory -C "$1" kernelversion 2>/dev/null) ||
+		die "$1 is not a kernel tree"
 	[ "$v" = "$want" ] || die "kernel base is $v, this project is built against $want only (kernel/BASE)"
 }
 
