@@ -53,6 +53,8 @@ struct world {
 
 	/* Unit-test scripting. */
 	void (*on_zap_lock)(struct world *w);
+	long contended_after;		/* see ops_zap_contended() */
+	long contended_asks;		/* zap lock */
 	int young_always;		/* hook reports every page young */
 
 	/* Stress: widen the sweep's window, publish what it looks at. */
@@ -304,6 +306,17 @@ static void ops_account(struct se_cache *c, const struct se_scan_stats *st)
 	__atomic_fetch_add(&w->st_calls, 1, __ATOMIC_RELAXED);
 }
 
+/* Waiters appear once the core has made @contended_after zaps (0: never). */
+static bool ops_zap_contended(struct se_cache *c)
+{
+	struct world *w = w_of(c);
+
+	w_assert_locked(w);
+	w->contended_asks++;
+	return w->contended_after &&
+	       __atomic_load_n(&w->core_zaps, __ATOMIC_RELAXED) >= w->contended_after;
+}
+
 static const struct se_ops w_ops = {
 	.zap_lock = ops_zap_lock,
 	.zap_unlock = ops_zap_unlock,
@@ -313,6 +326,7 @@ static const struct se_ops w_ops = {
 	.commit = ops_commit,
 	.test_and_clear_young = ops_young,
 	.account = ops_account,
+	.zap_contended = ops_zap_contended,
 };
 
 static void w_init(struct world *w, enum se_policy pol, unsigned int nr_shards,

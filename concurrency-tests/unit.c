@@ -494,6 +494,26 @@ static void t_sharded_watermark_recheck(void)
 	teardown(&W);
 }
 
+/* Waiters end a batch early, but only after it made progress. */
+static void t_sharded_yield(void)
+{
+	setup(&W, SE_POLICY_SHARDED, 1);
+	mk(0, 40, 1);
+	limits(100, 0, 0);
+	W.contended_after = 3;
+	CHECK(rb() == 3, "batch ends after 3 zaps when waiters appear");
+	CHECK(W.c.nr_pages == 37, "37 left: %lu", W.c.nr_pages);
+	W.contended_after = 1;
+	W.core_zaps = 5;			/* contended from the start */
+	CHECK(rb() == 1, "one zap even when contended from the start");
+	W.contended_after = 0;
+	W.contended_asks = 0;
+	CHECK(rb() == 16, "full batch without waiters");
+	CHECK(W.contended_asks == 15, "asked before each zap but the first: %ld",
+	      W.contended_asks);
+	teardown(&W);
+}
+
 /* The rebalancer never runs: faults reclaim directly, like upstream. */
 static void t_direct(enum se_policy pol)
 {
@@ -626,6 +646,7 @@ int main(void)
 	RUN(t_sharded_late_vcpu());
 	RUN(t_sharded_fair_share());
 	RUN(t_sharded_watermark_recheck());
+	RUN(t_sharded_yield());
 	RUN(t_stats());
 	for (i = 0; i < 3; i++) {
 		RUN(t_watermarks(all[i], 1), " [%s]", pol_name(all[i]));

@@ -473,6 +473,13 @@ unsigned long se_rebalance(struct se_cache *c, void *ctx)
 	if (n) {
 		c->ops->zap_lock(c);
 		for (i = 0; i < n && c->nr_pages > c->wmark_low; i++) {
+			/*
+			 * Yield to waiters once this hold made progress; the
+			 * rest of the batch is found again by a later sweep.
+			 */
+			if (zapped_any && c->ops->zap_contended &&
+			    c->ops->zap_contended(c))
+				break;
 			if (!se_still_victim(c, victim[i]))
 				continue;
 			zapped += c->ops->zap(c, victim[i], ctx);

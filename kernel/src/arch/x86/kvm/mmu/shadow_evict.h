@@ -111,6 +111,11 @@ struct se_ops {
 	 * se_rebalance() (no lock held), so calls can run concurrently.
 	 */
 	void (*account)(struct se_cache *c, const struct se_scan_stats *st);
+	/*
+	 * Optional.  Zap lock held.  True when others wait for the zap lock
+	 * (or the CPU is wanted): se_rebalance() ends its batch early.
+	 */
+	bool (*zap_contended)(struct se_cache *c);
 };
 
 struct se_cache {
