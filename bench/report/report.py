@@ -1,0 +1,587 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Benchmark report: summary CSV, targets, markdown report and PNG charts.
+
+  report.py --runs runs.csv --sim sim.csv --out DIR --machine TEXT --accel TCG|KVM
+            [--kernel TEXT] [--command TEXT] [--date TEXT] [--no-charts]
+
+runs.csv: one row per run, made in the guest (columns: RUNS_REQUIRED; extra
+columns are ignored).  sim.csv: bench/sim --csv --header output.  Writes
+DIR/summary.csv, DIR/targets.csv, DIR/REPORT.md and DIR/*.png, and prints
+the headline table.  Exit status 2 on bad input.
+"""
+import argparse
+import csv
+import datetime
+import os
+import statistics
+import sys
+
+RUNS_KEY = ["pattern", "vcpus", "quota", "regions", "warmup", "steps"]
+RUNS_METRICS = [
+    "overhead", "pf_taken", "mmu_cache_miss", "mmu_recycled",
+    "mmu_shadow_zapped", "evict_scanned", "evict_ref_skips",
+    "evict_young_skips", "evict_wakeups", "evict_batches", "evict_direct",
+    "evict_lock_ns", "evict_lock_max_ns", "measure_ns",
+    "touches_per_sec_per_vcpu",
+]
+RUNS_REQUIRED = ["rep", "policy", "pattern", "vcpus", "quota", "regions",
+                 "warmup", "steps", "seed"] + RUNS_METRICS
+SIM_REQUIRED = ["pattern", "vcpus", "regions", "warmup", "steps", "seed",
+                "capacity", "accesses", "fifo_misses", "clock_misses",
+                "min_misses"]
+SIM_COLS = ["fifo_misses", "clock_misses", "min_misses"]
+INT_COLS = {"vcpus", "quota", "regions", "warmup", "steps", "seed", "rep",
+            "capacity", "accesses"}
+POLICIES = ["fifo", "clock", "sharded"]
+TARGET_PATTERNS = ["hotcold", "hotscan"]
+LOCK_VCPUS = {8, 16}
+
+
+class InputError(Exception):
+    pass
+
+
+def read_csv(path, required, what):
+    try:
+        with open(path, newline="") as f:
+            reader = csv.reader(f)
+            header = [h.strip() for h in next(reader, [])]
+            rows = [dict(zip(header, rec)) for rec in reader if rec]
+    except OSError as e:
+        raise InputError(f"cannot read {what} CSV {path}: {e.strerror}")
+    if not header:
+        raise InputError(f"{what} CSV {path} is empty (no header line)")
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(f"{what} CSV {path} lacks required column(s): "
+                         f"{', '.join(missing)} (has: {', '.join(header)})")
+    out = []
+    for lineno, row in enumerate(rows, start=2):
+        r = dict(row)
+        for c in required:
+            v = (row.get(c) or "").strip()
+            if c in ("pattern", "policy"):
+                if not v:
+                    raise InputError(f"{path}:{lineno}: empty {c}")
+                r[c] = v
+                continue
+            try:
+                r[c] = int(v) if c in INT_COLS else float(v)
+            except ValueError:
+                raise InputError(f"{path}:{lineno}: {c} is not a number: {v!r}")
+        out.append(r)
+    return out
+
+
+def fmt(v):
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e18:
+        return str(int(v))
+    if isinstance(v, float):
+        return f"{v:.6g}" if abs(v) < 1e6 else f"{v:.0f}"
+    return str(v)
+
+
+def fmt_range(s, m):
+    """median [min-max] of metric m in summary entry s."""
+    if not s:
+        return "-"
+    med, lo, hi = (s[m + "_median"], s[m + "_min"], s[m + "_max"])
+    if lo == hi:
+        return f"{fmt(med)}"
+    return f"{fmt(med)} [{fmt(lo)}–{fmt(hi)}]"
+
+
+def pct(x):
+    return f"{100 * x:.1f} %"
+
+
+def policy_order(p):
+    return (POLICIES.index(p) if p in POLICIES else len(POLICIES), p)
+
+
+def cell_label(key):
+    pattern, vcpus, quota = key[0], key[1], key[2]
+    return f"{pattern} {vcpus}v q{quota}"
+
+
+def lower_median(vals):
+    vals = sorted(vals)
+    return vals[(len(vals) - 1) // 2]
+
+
+def match_sim(rows, sims_by_trace):
+    """The sim rows for a cell (all its runs, every policy): one per seed.
+
+    The capacity is what the quota leaves for the regions' last-level pages:
+    quota - overhead, with the cell's lower-median overhead (as
+    scripts/bench.sh computes it).  A sim CSV that carries a quota column is
+    matched on the quota instead.  Failing both, any run's own
+    quota - overhead that the sim CSV has.
+    """
+    quota = rows[0]["quota"]
+    cap = quota - int(lower_median([r["overhead"] for r in rows]))
+    found = []
+    for seed in sorted({r["seed"] for r in rows}):
+        r0 = rows[0]
+        cands = sims_by_trace.get((r0["pattern"], r0["vcpus"], r0["regions"],
+                                   r0["warmup"], r0["steps"], seed), [])
+        pick = [s for s in cands if str(s.get("quota", "")).strip() == str(quota)]
+        pick = pick or [s for s in cands if s["capacity"] == cap]
+        if not pick:
+            own = sorted({quota - int(r["overhead"]) for r in rows if r["seed"] == seed})
+            pick = [s for s in cands if s["capacity"] in own]
+        if pick:
+            found.append(pick[0])
+    return cap, found
+
+
+def summarize(runs, sims):
+    """Per (cell, policy): median/min/max of each metric, matched sim row."""
+    sims_by_trace = {}
+    for s in sims:
+        k = (s["pattern"], s["vcpus"], s["regions"], s["warmup"], s["steps"], s["seed"])
+        sims_by_trace.setdefault(k, []).append(s)
+    groups, cells = {}, {}
+    for r in runs:
+        key = tuple(r[c] for c in RUNS_KEY)
+        groups.setdefault((key, r["policy"]), []).append(r)
+        cells.setdefault(key, []).append(r)
+    sim_of_cell = {k: match_sim(rows, sims_by_trace) for k, rows in cells.items()}
+    summary = {}
+    for (key, policy), rows in groups.items():
+        e = {"key": key, "policy": policy, "reps": len(rows),
+             "seeds": ";".join(str(s) for s in sorted({r["seed"] for r in rows}))}
+        for m in RUNS_METRICS:
+            vals = [r[m] for r in rows]
+            e[m + "_median"] = float(statistics.median(vals))
+            e[m + "_min"] = float(min(vals))
+            e[m + "_max"] = float(max(vals))
+        cap, found = sim_of_cell[key]
+        e["sim_capacity"] = (statistics.median([s["capacity"] for s in found])
+                             if found else cap)
+        for c in SIM_COLS:
+            e["sim_" + c] = (float(statistics.median([s[c] for s in found]))
+                             if found else None)
+        summary[(key, policy)] = e
+    return summary
+
+
+def cells_of(summary):
+    return sorted({k for (k, _p) in summary},
+                  key=lambda k: (k[0], k[1], k[2], k[3:]))
+
+
+def sim_of(summary, key):
+    """The sim's values for a cell (any policy's match; they share a trace)."""
+    for p in POLICIES + sorted({p for (_k, p) in summary}):
+        e = summary.get((key, p))
+        if e and e["sim_min_misses"] is not None:
+            return e
+    return None
+
+
+def write_summary(path, summary):
+    cols = RUNS_KEY + ["policy", "reps", "seeds", "sim_capacity"]
+    for m in RUNS_METRICS:
+        cols += [m + "_median", m + "_min", m + "_max"]
+    cols += ["sim_" + c for c in SIM_COLS]
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(cols)
+        for key in cells_of(summary):
+            for p in sorted({p for (k, p) in summary if k == key}, key=policy_order):
+                e = summary[(key, p)]
+                row = list(key) + [p, e["reps"], e["seeds"], fmt(e["sim_capacity"])]
+                for m in RUNS_METRICS:
+                    row += [fmt(e[m + s]) for s in ("_median", "_min", "_max")]
+                row += [fmt(e["sim_" + c]) for c in SIM_COLS]
+                w.writerow(row)
+
+
+# ---- targets ---------------------------------------------------------------
+
+def evaluate_targets(summary):
+    """Rows: (target id, cell key or None, policy, numbers text, verdict)."""
+    cells = [k for k in cells_of(summary) if k[0] in TARGET_PATTERNS]
+    below = []
+    for k in cells:
+        caps = [summary[(k, p)]["sim_capacity"] for p in POLICIES if (k, p) in summary]
+        regions = k[3]
+        # Quota below the working set: fewer region pages fit than regions.
+        if caps and min(caps) < regions:
+            below.append(k)
+    out = []
+
+    def get(k, p, m):
+        e = summary.get((k, p))
+        return None if e is None else e[m + "_median"]
+
+    # T1: clock and sharded >= 60 % fewer pf_taken than fifo.
+    for k in below:
+        for p in ("clock", "sharded"):
+            f, v = get(k, "fifo", "pf_taken"), get(k, p, "pf_taken")
+            if f is None or v is None:
+                out.append(("T1", k, p, f"fifo {fmt(f) if f is not None else 'not run'}, "
+                            f"{p} {fmt(v) if v is not None else 'not run'}", "NOT RUN"))
+                continue
+            red = 1 - v / f if f else 0.0
+            out.append(("T1", k, p, f"pf_taken {p} {fmt(v)} vs fifo {fmt(f)}: "
+                        f"{pct(red)} fewer (need >= 60 %)",
+                        "MET" if f and red >= 0.60 else "MISSED"))
+    # T2: sharded within 10 % of clock's refaults.
+    for k in below:
+        c, s = get(k, "clock", "mmu_cache_miss"), get(k, "sharded", "mmu_cache_miss")
+        if c is None or s is None:
+            out.append(("T2", k, "sharded", "clock or sharded not run", "NOT RUN"))
+            continue
+        diff = (s - c) / c if c else (0.0 if s == 0 else float("inf"))
+        out.append(("T2", k, "sharded", f"mmu_cache_miss sharded {fmt(s)} vs clock "
+                    f"{fmt(c)}: {'+' if diff >= 0 else ''}{pct(diff)} (need <= +10 %)",
+                    "MET" if s <= 1.10 * c else "MISSED"))
+    # T3: sharded evict_lock_ns <= clock / 5 at 8 and 16 vCPUs.
+    lock_cells = [k for k in below if k[1] in LOCK_VCPUS]
+    if not lock_cells:
+        out.append(("T3", None, "sharded", "no hotcold/hotscan runs at 8 or 16 vCPUs "
+                    "with a quota below the working set", "NOT RUN"))
+    for k in lock_cells:
+        c, s = get(k, "clock", "evict_lock_ns"), get(k, "sharded", "evict_lock_ns")
+        if c is None or s is None:
+            out.append(("T3", k, "sharded", "clock or sharded not run", "NOT RUN"))
+            continue
+        ratio = f"{c / s:.1f}x less" if s else "none held"
+        out.append(("T3", k, "sharded", f"evict_lock_ns sharded {fmt(s)} vs clock "
+                    f"{fmt(c)}: {ratio} (need >= 5x)",
+                    "MET" if 5 * s <= c else "MISSED"))
+    # T4: throughput sharded >= clock.
+    for k in below:
+        m = "touches_per_sec_per_vcpu"
+        c, s = get(k, "clock", m), get(k, "sharded", m)
+        if c is None or s is None:
+            out.append(("T4", k, "sharded", "clock or sharded not run", "NOT RUN"))
+            continue
+        rel = (s / c - 1) if c else 0.0
+        out.append(("T4", k, "sharded", f"touches/s/vCPU sharded {fmt(s)} vs clock "
+                    f"{fmt(c)}: {'+' if rel >= 0 else ''}{pct(rel)} (need >= 0)",
+                    "MET" if s >= c else "MISSED"))
+    # T5: clock and sharded misses within 2x of MIN.
+    for k in below:
+        for p in ("clock", "sharded"):
+            v = get(k, p, "mmu_cache_miss")
+            e = summary.get((k, p))
+            mn = e["sim_min_misses"] if e else None
+            if v is None or mn is None:
+                why = f"{p} not run" if v is None else "no sim row for this capacity"
+                out.append(("T5", k, p, why, "NOT RUN"))
+                continue
+            ratio = f"{v / mn:.2f}x" if mn else ("1.00x" if v == 0 else "inf")
+            out.append(("T5", k, p, f"mmu_cache_miss {p} {fmt(v)} vs MIN {fmt(mn)}: "
+                        f"{ratio} (need <= 2x)", "MET" if v <= 2 * mn else "MISSED"))
+    for t in ("T1", "T2", "T4", "T5"):
+        if not any(r[0] == t for r in out):
+            out.append((t, None, "-", "no hotcold/hotscan runs with a quota below "
+                        "the working set", "NOT RUN"))
+    order = {t: i for i, t in enumerate(TARGETS)}
+    out.sort(key=lambda r: (order[r[0]], r[1] or (), r[2]))
+    return out
+
+
+TARGETS = {
+    "T1": "clock and sharded take at least 60 % fewer pf_taken than fifo",
+    "T2": "sharded within 10 % of clock's refaults (mmu_cache_miss) at every vCPU count",
+    "T3": "sharded holds mmu_lock for eviction (evict_lock_ns) at least 5x less than clock at 8 and 16 vCPUs",
+    "T4": "guest throughput (touches/s/vCPU) sharded >= clock at every vCPU count",
+    "T5": "clock and sharded refaults (mmu_cache_miss) within 2x of MIN's misses",
+}
+
+
+def write_targets(path, rows):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["target", "pattern", "vcpus", "quota", "policy", "verdict", "numbers"])
+        for t, k, p, text, verdict in rows:
+            w.writerow([t, k[0] if k else "", k[1] if k else "", k[2] if k else "",
+                        p, verdict, text])
+
+
+# ---- tables ----------------------------------------------------------------
+
+def headline(summary):
+    lines = ["| pattern | vCPUs | quota | capacity | fifo | clock | sharded | MIN (sim) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for k in cells_of(summary):
+        sim = sim_of(summary, k)
+        any_e = next(summary[(k, p)] for (kk, p) in summary if kk == k)
+        cols = [fmt_range(summary.get((k, p)), "pf_taken") for p in POLICIES]
+        mn = fmt(sim["sim_min_misses"]) if sim else "-"
+        lines.append(f"| {k[0]} | {k[1]} | {k[2]} | {fmt(any_e['sim_capacity'])} | "
+                     + " | ".join(cols) + f" | {mn} |")
+    return lines
+
+
+def refault_table(summary):
+    lines = ["| pattern | vCPUs | quota | fifo | clock | sharded | sim FIFO | sim CLOCK | sim MIN |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for k in cells_of(summary):
+        sim = sim_of(summary, k)
+        cols = [fmt_range(summary.get((k, p)), "mmu_cache_miss") for p in POLICIES]
+        sc = [fmt(sim["sim_" + c]) if sim else "-" for c in SIM_COLS]
+        lines.append(f"| {k[0]} | {k[1]} | {k[2]} | " + " | ".join(cols + sc) + " |")
+    return lines
+
+
+def lock_table(summary):
+    lines = ["| pattern | quota | vCPUs | lock ns fifo | lock ns clock | lock ns sharded "
+             "| max hold ns clock | max hold ns sharded "
+             "| touches/s/vCPU fifo | clock | sharded |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for k in sorted(cells_of(summary), key=lambda k: (k[0], k[2], k[1])):
+        g = [fmt_range(summary.get((k, p)), "evict_lock_ns") for p in POLICIES]
+        mx = [fmt_range(summary.get((k, p)), "evict_lock_max_ns") for p in ("clock", "sharded")]
+        t = [fmt_range(summary.get((k, p)), "touches_per_sec_per_vcpu") for p in POLICIES]
+        lines.append(f"| {k[0]} | {k[2]} | {k[1]} | " + " | ".join(g + mx + t) + " |")
+    return lines
+
+
+def fifo_gap_table(summary):
+    lines = ["| pattern | vCPUs | quota | capacity | sim FIFO | measured FIFO (median) | gap |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for k in cells_of(summary):
+        e = summary.get((k, "fifo"))
+        if not e:
+            continue
+        sim = e["sim_fifo_misses"]
+        meas = e["mmu_cache_miss_median"]
+        if sim is None:
+            gap = "no sim row"
+        elif sim == 0:
+            gap = "sim 0" if meas else "0 %"
+        else:
+            gap = f"{'+' if meas >= sim else ''}{100 * (meas - sim) / sim:.1f} %"
+        lines.append(f"| {k[0]} | {k[1]} | {k[2]} | {fmt(e['sim_capacity'])} | "
+                     f"{fmt(sim) if sim is not None else '-'} | {fmt(meas)} | {gap} |")
+    return lines
+
+
+# ---- charts ----------------------------------------------------------------
+
+def charts(summary, out):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colors = {"fifo": "#d62728", "clock": "#1f77b4", "sharded": "#2ca02c"}
+    policies = sorted({p for (_k, p) in summary}, key=policy_order)
+    cells = cells_of(summary)
+    files = []
+
+    # Refaults: one panel per vCPU count, groups = pattern/quota.
+    vcpus = sorted({k[1] for k in cells})
+    fig, axes = plt.subplots(len(vcpus), 1, figsize=(max(6, 1.6 * len(cells) / max(1, len(vcpus)) + 3),
+                                                     3.2 * len(vcpus)), squeeze=False)
+    width = 0.8 / (len(policies) + 1)
+    for ax, v in zip(axes[:, 0], vcpus):
+        vc = [k for k in cells if k[1] == v]
+        for i, p in enumerate(policies):
+            xs, ys, lo, hi = [], [], [], []
+            for j, k in enumerate(vc):
+                e = summary.get((k, p))
+                if not e:
+                    continue
+                xs.append(j + (i - len(policies) / 2) * width)  # MIN last
+                m = e["mmu_cache_miss_median"]
+                ys.append(m)
+                lo.append(m - e["mmu_cache_miss_min"])
+                hi.append(e["mmu_cache_miss_max"] - m)
+            if not xs:
+                continue
+            ax.bar(xs, ys, width, yerr=[lo, hi], capsize=2, label=p,
+                   color=colors.get(p))
+        xs, ys = [], []
+        for j, k in enumerate(vc):
+            sim = sim_of(summary, k)
+            if sim:
+                xs.append(j + (len(policies) / 2) * width)
+                ys.append(sim["sim_min_misses"])
+        if xs:
+            ax.bar(xs, ys, width, label="MIN (sim)", color="#7f7f7f", hatch="//")
+        ax.set_xlim(-0.5, len(vc) - 0.5)
+        ax.set_xticks(range(len(vc)))
+        ax.set_xticklabels([f"{k[0]}\nq{k[2]}" for k in vc], fontsize=8)
+        ax.set_ylabel("refaults (mmu_cache_miss)")
+        ax.set_title(f"{v} vCPU{'s' if v != 1 else ''}: median, min–max over reps")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "refaults.png"), dpi=100)
+    plt.close(fig)
+    files.append("refaults.png")
+
+    # Against vCPU count: one panel per pattern, median over its quotas.
+    def by_vcpus(metric, fname, ylabel, title):
+        patterns = sorted({k[0] for k in cells})
+        fig, axes = plt.subplots(1, len(patterns), figsize=(4 * len(patterns), 3.4),
+                                 squeeze=False)
+        for ax, pat in zip(axes[0], patterns):
+            for p in policies:
+                xs, ys, lo, hi = [], [], [], []
+                for v in vcpus:
+                    es = [summary[(k, p)] for k in cells
+                          if k[0] == pat and k[1] == v and (k, p) in summary]
+                    if not es:
+                        continue
+                    meds = [e[metric + "_median"] for e in es]
+                    m = statistics.median(meds)
+                    xs.append(v)
+                    ys.append(m)
+                    lo.append(m - min(e[metric + "_min"] for e in es))
+                    hi.append(max(e[metric + "_max"] for e in es) - m)
+                if xs:
+                    ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3,
+                                label=p, color=colors.get(p))
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(vcpus)
+            ax.set_xticklabels([str(v) for v in vcpus])
+            ax.set_xlabel("vCPUs")
+            ax.set_ylabel(ylabel)
+            ax.set_title(pat, fontsize=9)
+            ax.legend(fontsize=7)
+        fig.suptitle(title, fontsize=10)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, fname), dpi=100)
+        plt.close(fig)
+        files.append(fname)
+
+    by_vcpus("evict_lock_ns", "lock_hold.png", "ns holding mmu_lock to evict",
+             "Eviction lock hold time (median over quotas; bars: min–max over reps)")
+    by_vcpus("touches_per_sec_per_vcpu", "throughput.png", "touches/s per vCPU",
+             "Guest throughput (median over quotas; bars: min–max over reps)")
+    return files
+
+
+# ---- main ------------------------------------------------------------------
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def ensure_matplotlib(argv):
+    """Debian's python3-matplotlib serves /usr/bin/python3; another python3
+    first in PATH (pyenv, a venv) may lack it: run again under that one."""
+    try:
+        import matplotlib  # noqa: F401
+        return True
+    except ImportError:
+        pass
+    if (os.access(SYSTEM_PYTHON, os.X_OK) and not os.environ.get("REPORT_PY_REEXEC")
+            and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)):
+        os.environ["REPORT_PY_REEXEC"] = "1"
+        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + argv)
+    print("report.py: matplotlib is missing (apt-get install python3-matplotlib), "
+          "or pass --no-charts", file=sys.stderr)
+    return False
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", required=True, help="runs CSV from the guest")
+    ap.add_argument("--sim", required=True, help="bench/sim --csv --header output")
+    ap.add_argument("--out", required=True, help="output folder (created)")
+    ap.add_argument("--machine", required=True, help="the host machine, in words")
+    ap.add_argument("--accel", required=True, choices=["TCG", "KVM"])
+    ap.add_argument("--kernel", default="not given", help="kernel under test")
+    ap.add_argument("--command", default="not given", help="command that made the runs")
+    ap.add_argument("--date", default=None, help="date to print (default: now, UTC)")
+    ap.add_argument("--no-charts", action="store_true")
+    a = ap.parse_args(argv)
+
+    try:
+        runs = read_csv(a.runs, RUNS_REQUIRED, "runs")
+        sims = read_csv(a.sim, SIM_REQUIRED, "sim")
+        if not runs:
+            raise InputError(f"runs CSV {a.runs} has no rows")
+    except InputError as e:
+        print(f"report.py: {e}", file=sys.stderr)
+        return 2
+
+    if not a.no_charts and not ensure_matplotlib(argv):
+        return 2
+    os.makedirs(a.out, exist_ok=True)
+    summary = summarize(runs, sims)
+    write_summary(os.path.join(a.out, "summary.csv"), summary)
+    targets = evaluate_targets(summary)
+    write_targets(os.path.join(a.out, "targets.csv"), targets)
+    pngs = [] if a.no_charts else charts(summary, a.out)
+
+    date = a.date or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    reps = sorted({e["reps"] for e in summary.values()})
+    md = ["# Shadow-page eviction benchmark: fifo vs clock vs sharded, beside Belady's MIN", "",
+          f"- Machine: {a.machine}",
+          f"- Accelerator: {a.accel}",
+          f"- Date: {date}",
+          f"- Kernel: {a.kernel}",
+          f"- Command: `{a.command}`",
+          f"- Runs: {len(runs)} ({len(cells_of(summary))} cells, "
+          f"{reps[0] if len(reps) == 1 else f'{reps[0]}–{reps[-1]}'} "
+          "reps per cell and policy); every number is median [min–max] over reps", ""]
+    if a.accel == "TCG":
+        md += ["**Timings are relative only.** The guest ran under TCG (QEMU's binary "
+               "translator), so nanoseconds and touches per second compare policies "
+               "within this run and say nothing about hardware speed.", ""]
+    else:
+        md += ["Timings come from hardware virtualization (KVM) but a nested, shared "
+               "machine: compare them between policies of this run.", ""]
+    md += ["Simulation (`bench/sim`): the same access sequence (bench/common/bench_pattern.h), "
+           "merged across vCPUs by **round-robin interleaving, an approximation** of the real "
+           "concurrent order; capacity = quota - overhead (the shadow pages the VM needs "
+           "besides the regions' last-level pages); misses counted in the measured phase, "
+           "the cache carried over from warm-up. MIN minimises the misses of the whole "
+           "sequence; its measured share is shown.", ""]
+
+    md += ["## Headline: pf_taken in the measured phase", ""] + headline(summary) + [""]
+    md += ["## Refaults (mmu_cache_miss) beside the simulation", ""] + refault_table(summary) + [""]
+    md += ["## Eviction lock hold time (evict_lock_ns) and throughput by vCPU count", ""]
+    md += lock_table(summary) + [""]
+    md += ["## Targets", "",
+           "Evaluated mechanically on hotcold and hotscan cells whose capacity is below "
+           "the number of regions, from medians over reps (also in targets.csv).", ""]
+    for t, desc in TARGETS.items():
+        rows = [r for r in targets if r[0] == t]
+        verdicts = [r[4] for r in rows]
+        if all(v == "NOT RUN" for v in verdicts):
+            overall = "NOT RUN"
+        elif "MISSED" in verdicts:
+            overall = f"MISSED in {verdicts.count('MISSED')} of {len(verdicts)}"
+        elif "NOT RUN" in verdicts:
+            overall = f"MET where run ({verdicts.count('NOT RUN')} not run)"
+        else:
+            overall = "MET"
+        md += [f"### {t}: {desc} — {overall}", "",
+               "| cell | policy | numbers | verdict |", "|---|---|---|---|"]
+        for _t, k, p, text, v in rows:
+            md.append(f"| {cell_label(k) if k else '-'} | {p} | {text} | **{v}** |")
+        md.append("")
+    md += ["## Simulated vs measured FIFO", "",
+           "Gap = (measured - simulated) / simulated. Possible sources: the real vCPUs "
+           "interleave by scheduling, not round-robin; mmu_cache_miss also counts upper-level "
+           "and guest page-table shadow pages, not only the regions' last-level ones; the "
+           "kernel zaps a victim's children with it and may evict more than one page per "
+           "fault; and the overhead is an estimate, so the capacity may be off by a few pages.",
+           ""] + fifo_gap_table(summary) + [""]
+    if pngs:
+        md += ["## Charts", ""] + [f"![{p}]({p})" for p in pngs] + [""]
+    md += ["Files: summary.csv (per cell and policy: median, min, max of every metric; "
+           "the sim's misses), targets.csv, " + ", ".join(pngs) + ".", ""]
+    with open(os.path.join(a.out, "REPORT.md"), "w") as f:
+        f.write("\n".join(md))
+
+    print("\n".join(["pf_taken, measured phase: median [min–max] over reps"] + headline(summary)))
+    missed = sum(1 for r in targets if r[4] == "MISSED")
+    print(f"targets: {sum(1 for r in targets if r[4] == 'MET')} met, {missed} missed, "
+          f"{sum(1 for r in targets if r[4] == 'NOT RUN')} not run "
+          f"(details: {os.path.join(a.out, 'REPORT.md')})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

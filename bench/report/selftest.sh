@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Self-test of report.py on synthetic CSVs with known values: summary
+# medians/min/max, target verdicts (met, missed, not run), refusal of a CSV
+# that lacks a column.  Usage: selftest.sh [PYTHON]
+set -u
+cd "$(dirname "$0")"
+PY=${1:-/usr/bin/python3}
+"$PY" -c 'import matplotlib' 2>/dev/null || {
+	echo "selftest: $PY lacks matplotlib (apt-get install python3-matplotlib)"; exit 1; }
+T=$(mktemp -d)
+trap '[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"' EXIT
+fail=0 n=0
+ok()  { n=$((n + 1)); }
+bad() { n=$((n + 1)); fail=$((fail + 1)); echo "FAIL: $*"; }
+eq()  { if [ "$2" == "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi; }
+
+# Cells (pattern vcpus quota; regions 256, warmup 100, steps 1000, seed 1,
+# overhead 20, so capacity = quota - 20):
+#  A hotcold 8 100: clock -68 % pf (met), sharded -45 % (missed); sharded
+#    refaults +7.5 % of clock (met); lock 6000 vs 1100 (5.5x, met);
+#    throughput 215 >= 210 (met); vs MIN 200: clock 400 (met), sharded 430 (missed)
+#  B hotscan 16 100: clock -61 % (met), sharded -60.5 % (met); refaults +20 %
+#    (missed); lock 2.5x (missed); throughput 90 < 100 (missed); MIN 300
+#  C loop 2 50: fifo and clock only, no sim row: no targets
+#  D hotcold 1 400: capacity 380 >= 256 regions: no targets
+"$PY" - "$T" <<'PYEOF'
+import sys
+cols = ("rep,policy,pattern,vcpus,quota,regions,warmup,steps,seed,overhead,pf_taken,"
+        "mmu_cache_miss,mmu_recycled,mmu_shadow_zapped,evict_scanned,evict_ref_skips,"
+        "evict_young_skips,evict_wakeups,evict_batches,evict_direct,evict_lock_ns,"
+        "evict_lock_max_ns,measure_ns,touches_per_sec_per_vcpu").split(",")
+# (pattern, vcpus, quota, policy): per rep (pf_taken, mmu_cache_miss, evict_lock_ns, tput)
+cells = {
+    ("hotcold", 8, 100, "fifo"):    [(1000, 900, 3000, 100), (1200, 950, 3000, 110), (1100, 1000, 3000, 120)],
+    ("hotcold", 8, 100, "clock"):   [(300, 380, 5000, 200), (400, 400, 6000, 210), (350, 420, 7000, 220)],
+    ("hotcold", 8, 100, "sharded"): [(500, 430, 1000, 230), (700, 420, 1200, 205), (600, 440, 1100, 215.5)],
+    ("hotscan", 16, 100, "fifo"):   [(1000, 800, 1, 50)] * 3,
+    ("hotscan", 16, 100, "clock"):  [(390, 500, 5000, 100)] * 3,
+    ("hotscan", 16, 100, "sharded"): [(395, 600, 2000, 90)] * 3,
+    ("loop", 2, 50, "fifo"):        [(900, 800, 10, 10)] * 3,
+    ("loop", 2, 50, "clock"):       [(900, 800, 10, 10)] * 3,
+    ("hotcold", 1, 400, "fifo"):    [(10, 5, 0, 1)] * 3,
+    ("hotcold", 1, 400, "clock"):   [(10, 5, 0, 1)] * 3,
+    ("hotcold", 1, 400, "sharded"): [(10, 5, 0, 1)] * 3,
+}
+out = sys.argv[1]
+with open(f"{out}/runs.csv", "w") as f:
+    f.write(",".join(cols + ["host_note"]) + "\n")
+    for rep in range(3):          # interleaved, as in the real run
+        for (pat, v, q, pol), reps in cells.items():
+            pf, mcm, lock, tput = reps[rep]
+            row = dict.fromkeys(cols, 0)
+            row.update(rep=rep, policy=pol, pattern=pat, vcpus=v, quota=q, regions=256,
+                       warmup=100, steps=1000, seed=1, overhead=20, pf_taken=pf,
+                       mmu_cache_miss=mcm, evict_lock_ns=lock, evict_lock_max_ns=lock // 2,
+                       measure_ns=10**9 + rep, touches_per_sec_per_vcpu=tput)
+            f.write(",".join(str(row[c]) for c in cols) + ",extra\n")
+with open(f"{out}/sim.csv", "w") as f:
+    f.write("pattern,vcpus,regions,warmup,steps,seed,capacity,accesses,fifo_misses,clock_misses,min_misses\n")
+    f.write("hotcold,8,256,100,1000,1,80,8000,900,500,200\n")
+    f.write("hotcold,8,256,100,1000,1,81,8000,1,1,1\n")      # another capacity: unused
+    f.write("hotscan,16,256,100,1000,1,80,16000,700,450,300\n")
+    f.write("hotcold,1,256,100,1000,1,380,1000,5,5,5\n")
+PYEOF
+
+R=(--runs "$T/runs.csv" --sim "$T/sim.csv" --machine "test box" --accel TCG
+   --kernel "6.12.117-test" --command "make bench" --date 2026-01-01)
+"$PY" report.py "${R[@]}" --out "$T/out" >"$T/stdout" 2>"$T/stderr" && ok || {
+	bad "report.py failed: $(cat "$T/stderr")"; }
+
+# summary.csv: column by name, row by (pattern, vcpus, quota, policy).
+get() {  # get PATTERN VCPUS QUOTA POLICY COLUMN
+	"$PY" - "$T/out/summary.csv" "$@" <<'PYEOF'
+import csv, sys
+f, pat, v, q, pol, col = sys.argv[1:]
+rows = [r for r in csv.DictReader(open(f))
+        if (r["pattern"], r["vcpus"], r["quota"], r["policy"]) == (pat, v, q, pol)]
+print(rows[0][col] if len(rows) == 1 else f"<{len(rows)} rows>")
+PYEOF
+}
+eq "A fifo pf median" "$(get hotcold 8 100 fifo pf_taken_median)" 1100
+eq "A fifo pf min"    "$(get hotcold 8 100 fifo pf_taken_min)" 1000
+eq "A fifo pf max"    "$(get hotcold 8 100 fifo pf_taken_max)" 1200
+eq "A clock mcm median" "$(get hotcold 8 100 clock mmu_cache_miss_median)" 400
+eq "A sharded lock median" "$(get hotcold 8 100 sharded evict_lock_ns_median)" 1100
+eq "A sharded lock max" "$(get hotcold 8 100 sharded evict_lock_ns_max)" 1200
+eq "A sharded tput median" "$(get hotcold 8 100 sharded touches_per_sec_per_vcpu_median)" 215.5
+eq "A sharded tput min" "$(get hotcold 8 100 sharded touches_per_sec_per_vcpu_min)" 205
+eq "A reps"            "$(get hotcold 8 100 clock reps)" 3
+eq "A sim capacity"    "$(get hotcold 8 100 clock sim_capacity)" 80
+eq "A sim min"         "$(get hotcold 8 100 sharded sim_min_misses)" 200
+eq "A sim fifo"        "$(get hotcold 8 100 fifo sim_fifo_misses)" 900
+eq "C no sim"          "$(get loop 2 50 fifo sim_min_misses)" ""
+eq "C no sharded row"  "$(get loop 2 50 sharded reps)" "<0 rows>"
+head -1 "$T/out/summary.csv" | grep -q host_note && bad "extra column leaked into summary" || ok
+
+# targets.csv verdicts.
+verdict() {  # verdict TARGET PATTERN VCPUS POLICY
+	awk -F, -v t="$1" -v p="$2" -v v="$3" -v pol="$4" \
+		'$1 == t && $2 == p && $3 == v && $5 == pol { print $6 }' "$T/out/targets.csv" | paste -sd' '
+}
+eq "T1 A clock"   "$(verdict T1 hotcold 8 clock)" MET
+eq "T1 A sharded" "$(verdict T1 hotcold 8 sharded)" MISSED
+eq "T1 B clock"   "$(verdict T1 hotscan 16 clock)" MET
+eq "T1 B sharded" "$(verdict T1 hotscan 16 sharded)" MET
+eq "T2 A"         "$(verdict T2 hotcold 8 sharded)" MET
+eq "T2 B"         "$(verdict T2 hotscan 16 sharded)" MISSED
+eq "T3 A"         "$(verdict T3 hotcold 8 sharded)" MET
+eq "T3 B"         "$(verdict T3 hotscan 16 sharded)" MISSED
+eq "T4 A"         "$(verdict T4 hotcold 8 sharded)" MET
+eq "T4 B"         "$(verdict T4 hotscan 16 sharded)" MISSED
+eq "T5 A clock"   "$(verdict T5 hotcold 8 clock)" MET
+eq "T5 A sharded" "$(verdict T5 hotcold 8 sharded)" MISSED
+eq "T5 B clock"   "$(verdict T5 hotscan 16 clock)" MET
+eq "no targets on loop"  "$(awk -F, '$2 == "loop"' "$T/out/targets.csv")" ""
+eq "no targets above the working set" "$(awk -F, '$2 == "hotcold" && $3 == 1' "$T/out/targets.csv")" ""
+
+# REPORT.md and charts.
+M="$T/out/REPORT.md"
+for s in "Machine: test box" "Accelerator: TCG" "Kernel: 6.12.117-test" "make bench" \
+	 "relative only" "round-robin" "## Targets" "### T3" "MISSED in 1 of 2" \
+	 "| hotcold | 8 | 100 | 80 | 900 | 950 | +5.6 % |" \
+	 "| hotcold | 8 | 100 | 80 | 1100 [1000–1200] | 350 [300–400] | 600 [500–700] | 200 |"; do
+	grep -qF -- "$s" "$M" && ok || bad "REPORT.md lacks '$s'"
+done
+grep -qF "| hotcold | 8 | 100 | 80 | 1100 [1000–1200]" "$T/stdout" && ok || bad "headline not on stdout"
+for p in refaults lock_hold throughput; do
+	[ "$(head -c 4 "$T/out/$p.png" 2>/dev/null | tail -c 3)" = PNG ] && ok || bad "$p.png missing"
+	grep -qF "($p.png)" "$M" && ok || bad "REPORT.md does not show $p.png"
+done
+
+# No 8/16 vCPU cells: T3 NOT RUN.
+grep -v ',hotscan,16,' "$T/runs.csv" | sed 's/,hotcold,8,/,hotcold,4,/' >"$T/runs4.csv"
+sed 's/^hotcold,8,/hotcold,4,/' "$T/sim.csv" >"$T/sim4.csv"
+"$PY" report.py "${R[@]}" --runs "$T/runs4.csv" --sim "$T/sim4.csv" --out "$T/out4" \
+	--no-charts >/dev/null 2>&1 && ok || bad "report.py failed on runs4"
+eq "T3 not run" "$(awk -F, '$1 == "T3" { print $6 }' "$T/out4/targets.csv")" "NOT RUN"
+eq "T1 still met at 4" "$(awk -F, '$1 == "T1" && $3 == 4 && $5 == "clock" { print $6 }' "$T/out4/targets.csv")" MET
+
+# scripts/bench.sh's sim CSV: quota and overhead columns first; match on quota.
+{ echo "quota,overhead,$(head -1 "$T/sim.csv")"
+  echo "100,22,hotcold,8,256,100,1000,1,78,8000,910,510,210"
+  echo "100,20,hotscan,16,256,100,1000,1,80,16000,700,450,300"; } >"$T/simq.csv"
+"$PY" report.py "${R[@]}" --sim "$T/simq.csv" --out "$T/outq" --no-charts >/dev/null 2>&1 &&
+	ok || bad "report.py failed on a sim CSV with a quota column"
+T2=$T/outq
+eq "quota match: capacity" "$(awk -F, 'NR > 1 && $1 == "hotcold" && $2 == 8 && $7 == "clock" { print $10 }' "$T2/summary.csv")" 78
+eq "quota match: MIN" "$(awk -F, 'NR > 1 && $1 == "hotcold" && $2 == 8 && $7 == "clock" { print $NF }' "$T2/summary.csv")" 210
+
+# Whatever python3 is first in PATH (a pyenv or venv one may lack
+# matplotlib: report.py then runs itself under /usr/bin/python3).
+python3 report.py "${R[@]}" --out "$T/outp" >/dev/null 2>&1 && [ -s "$T/outp/refaults.png" ] &&
+	ok || bad "report.py under $(command -v python3) failed"
+
+# Refusals.
+refuse() {  # refuse WHAT EXPECTED-IN-STDERR ARGS...
+	local what=$1 want=$2 err rc; shift 2
+	err=$("$PY" report.py "$@" --out "$T/bad" 2>&1 >/dev/null); rc=$?
+	if [ $rc -ne 0 ] && grep -qF -- "$want" <<<"$err"; then ok; else
+		bad "not refused: $what (rc $rc, stderr: $err)"; fi
+}
+"$PY" - "$T/runs.csv" "$T/nolock.csv" <<'PYEOF'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+i = rows[0].index("evict_lock_ns")
+csv.writer(open(sys.argv[2], "w")).writerows([r[:i] + r[i + 1:] for r in rows])
+PYEOF
+refuse "runs without evict_lock_ns" "lacks required column(s): evict_lock_ns" \
+	--runs "$T/nolock.csv" --sim "$T/sim.csv" --machine m --accel KVM
+cut -d, -f1-10 "$T/sim.csv" >"$T/simcut.csv"
+refuse "sim without min_misses" "min_misses" \
+	--runs "$T/runs.csv" --sim "$T/simcut.csv" --machine m --accel KVM
+sed '2s/,20,1000,/,20,1x00,/' "$T/runs.csv" >"$T/nan.csv"
+refuse "non-numeric value" "is not a number" \
+	--runs "$T/nan.csv" --sim "$T/sim.csv" --machine m --accel KVM
+refuse "bad accelerator" "invalid choice" \
+	--runs "$T/runs.csv" --sim "$T/sim.csv" --machine m --accel HVF
+refuse "missing file" "cannot read" \
+	--runs "$T/none.csv" --sim "$T/sim.csv" --machine m --accel KVM
+[ -e "$T/bad/summary.csv" ] && bad "wrote a summary for refused input" || ok
+
+echo "$([ $fail = 0 ] && echo PASS || echo FAIL): report self-test, $n checks, $fail failed"
+[ $fail = 0 ]

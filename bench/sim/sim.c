@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sim: replay the benchmark's access sequence (bench/common/bench_pattern.h,
+ * the same code the L2 guest runs) through FIFO, CLOCK and Belady's MIN.
+ * See usage().
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_core.h"
+
+#define MAX_CAPS	64
+#define MAX_VCPUS	64
+#define MAX_ACCESSES	((uint64_t)1 << 31)
+
+static const char *prog = "sim";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: %s --pattern P --regions N --vcpus V --warmup W --steps S --seed X\n"
+"          [--hot-pct 10] [--hot-hit-pct 90] --capacity C [--capacity C2 ...]\n"
+"          [--csv [--header]]\n"
+"       %s --trace 1,2,3,1,... [--measure-from K] --capacity C [...] [--csv [--header]]\n"
+"\n"
+"Replays an access sequence of regions (one last-level shadow page each)\n"
+"through FIFO, CLOCK and Belady's MIN at each capacity (region pages that\n"
+"fit) and prints the misses.\n"
+"\n"
+"  --pattern    hotcold | hotscan | loop | phase | private (bench_pattern.h)\n"
+"  --regions    regions in the VM, all vCPUs together (> 0)\n"
+"  --vcpus      1..%d; each vCPU has its own stream, seeded from (seed, vcpu)\n"
+"  --warmup     unmeasured steps per vCPU; the cache state carries over\n"
+"  --steps      measured steps per vCPU\n"
+"  --capacity   > 0, repeatable; one result line per capacity\n"
+"  --trace      replay this comma-separated list of regions instead\n"
+"  --measure-from  with --trace: first measured position (default 0)\n"
+"  --csv        one line per capacity:\n"
+"               pattern,vcpus,regions,warmup,steps,seed,capacity,accesses,\n"
+"               fifo_misses,clock_misses,min_misses\n"
+"               (accesses and misses: measured phase only)\n"
+"  --header     with --csv: print the header line first\n"
+"\n"
+"The vCPUs' streams are merged by round-robin interleaving (vCPU 0 step 0,\n"
+"vCPU 1 step 0, ..., vCPU 0 step 1, ...).  That is an APPROXIMATION of the\n"
+"real concurrent interleaving in the guest, which depends on scheduling;\n"
+"each vCPU's own sequence is exact.  A miss counts as measured when its\n"
+"step index is >= warmup.  MIN minimises the total misses of the whole\n"
+"sequence; its measured-phase count is that run's share.\n",
+		prog, prog, MAX_VCPUS);
+}
+
+static void die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(try %s --help)\n", prog);
+	exit(2);
+}
+
+static uint64_t parse_u64(const char *opt, const char *s, uint64_t max)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s)
+		die("%s needs a value", opt);
+	if (*s == '-' || *s == '+' || *s == '\0')
+		die("bad number for %s", opt);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		die("bad number for %s", opt);
+	if (v > max)
+		die("value out of range for %s", opt);
+	return v;
+}
+
+static uint32_t parse_pattern(const char *s)
+{
+	uint32_t i;
+
+	if (!s)
+		die("%s needs a value", "--pattern");
+	for (i = 0; i < BP_NR_PATTERNS; i++)
+		if (!strcmp(s, bp_pattern_name(i)))
+			return i;
+	die("unknown pattern '%s' (hotcold, hotscan, loop, phase, private)", s);
+	return 0;
+}
+
+static uint32_t *parse_trace(const char *s, size_t *len, uint32_t *nr_pages)
+{
+	size_t n = 1, i = 0;
+	const char *c;
+	uint32_t *t, max = 0;
+
+	if (!s || !*s)
+		die("%s needs a value", "--trace");
+	for (c = s; *c; c++)
+		n += *c == ',';
+	t = malloc(n * sizeof(*t));
+	if (!t)
+		die("%s", "out of memory");
+	while (*s) {
+		char *end;
+		unsigned long long v;
+
+		if (*s < '0' || *s > '9')
+			die("bad --trace entry at '%s'", s);
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (errno || v >= (1u << 24))
+			die("--trace entry too large at '%s'", s);
+		if (*end && *end != ',')
+			die("bad --trace entry at '%s'", s);
+		t[i++] = (uint32_t)v;
+		if (v > max)
+			max = (uint32_t)v;
+		s = *end ? end + 1 : end;
+		if (*end && !*s)
+			die("%s", "--trace ends with a comma");
+	}
+	*len = i;
+	*nr_pages = max + 1;
+	return t;
+}
+
+int main(int argc, char **argv)
+{
+	struct bp_params p = { .pattern = UINT32_MAX, .hot_pct = 10,
+			       .hot_hit_pct = 90 };
+	int have_regions = 0, have_vcpus = 0, have_warmup = 0, have_steps = 0;
+	int have_seed = 0, csv = 0, header = 0, have_mf = 0;
+	uint64_t caps[MAX_CAPS], measure_from = 0;
+	const char *trace_arg = NULL;
+	uint32_t *t, nr_pages;
+	unsigned int ncaps = 0, i;
+	size_t n, mfrom;
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		const char *o = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
+
+		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(o, "--csv")) {
+			csv = 1;
+			continue;
+		} else if (!strcmp(o, "--header")) {
+			header = 1;
+			continue;
+		}
+		a++;
+		if (!strcmp(o, "--pattern")) {
+			p.pattern = parse_pattern(v);
+		} else if (!strcmp(o, "--regions")) {
+			p.nr_regions = parse_u64(o, v, 1u << 24);
+			if (!p.nr_regions)
+				die("%s", "--regions must be > 0");
+			have_regions = 1;
+		} else if (!strcmp(o, "--vcpus")) {
+			p.nr_vcpus = parse_u64(o, v, UINT32_MAX);
+			if (!p.nr_vcpus || p.nr_vcpus > MAX_VCPUS)
+				die("--vcpus must be 1..%s", "64");
+			have_vcpus = 1;
+		} else if (!strcmp(o, "--warmup")) {
+			p.warmup = parse_u64(o, v, MAX_ACCESSES);
+			have_warmup = 1;
+		} else if (!strcmp(o, "--steps")) {
+			p.steps = parse_u64(o, v, MAX_ACCESSES);
+			have_steps = 1;
+		} else if (!strcmp(o, "--seed")) {
+			p.seed = parse_u64(o, v, UINT64_MAX);
+			have_seed = 1;
+		} else if (!strcmp(o, "--hot-pct")) {
+			p.hot_pct = parse_u64(o, v, 100);
+		} else if (!strcmp(o, "--hot-hit-pct")) {
+			p.hot_hit_pct = parse_u64(o, v, 100);
+		} else if (!strcmp(o, "--capacity")) {
+			if (ncaps == MAX_CAPS)
+				die("%s", "too many --capacity options");
+			caps[ncaps] = parse_u64(o, v, UINT32_MAX);
+			if (!caps[ncaps])
+				die("%s", "--capacity must be > 0");
+			ncaps++;
+		} else if (!strcmp(o, "--trace")) {
+			trace_arg = v ? v : "";
+		} else if (!strcmp(o, "--measure-from")) {
+			measure_from = parse_u64(o, v, MAX_ACCESSES);
+			have_mf = 1;
+		} else {
+			die("unknown option '%s'", o);
+		}
+	}
+	if (!ncaps)
+		die("%s", "at least one --capacity is needed");
+	if (header && !csv)
+		die("%s", "--header needs --csv");
+
+	if (trace_arg) {
+		if (p.pattern != UINT32_MAX || have_regions || have_vcpus ||
+		    have_warmup || have_steps || have_seed)
+			die("%s", "--trace excludes the pattern options");
+		t = parse_trace(trace_arg, &n, &nr_pages);
+		mfrom = measure_from;
+	} else {
+		if (have_mf)
+			die("%s", "--measure-from goes with --trace only");
+		if (p.pattern == UINT32_MAX)
+			die("%s", "--pattern is required");
+		if (!have_regions || !p.nr_regions)
+			die("%s", "--regions is required and must be > 0");
+		if (!have_vcpus)
+			die("%s", "--vcpus is required");
+		if (!have_warmup || !have_steps || !have_seed)
+			die("%s", "--warmup, --steps and --seed are required");
+		if (!p.steps)
+			die("%s", "--steps must be > 0");
+		if ((p.warmup + p.steps) * p.nr_vcpus > MAX_ACCESSES)
+			die("%s", "(warmup + steps) * vcpus is too large");
+		t = sim_build_trace(&p, &n);
+		if (!t)
+			die("%s", "out of memory");
+		nr_pages = p.nr_regions;
+		mfrom = (size_t)p.warmup * p.nr_vcpus;
+	}
+
+	if (csv && header)
+		printf("pattern,vcpus,regions,warmup,steps,seed,capacity,accesses,"
+		       "fifo_misses,clock_misses,min_misses\n");
+	if (!csv) {
+		struct sim_result cold;
+
+		if (sim_cold(t, n, nr_pages, mfrom, &cold))
+			die("%s", "out of memory");
+		if (trace_arg)
+			printf("trace: %zu accesses, measured from %zu\n", n, mfrom);
+		else
+			printf("pattern %s, %u regions, %u vCPUs, warmup %" PRIu64
+			       ", steps %" PRIu64 ", seed %" PRIu64 ", hot %u%%/%u%%"
+			       " (round-robin interleaving)\n",
+			       bp_pattern_name(p.pattern), p.nr_regions,
+			       p.nr_vcpus, p.warmup, p.steps, p.seed, p.hot_pct,
+			       p.hot_hit_pct);
+		printf("%zu accesses (%zu measured); %" PRIu64 " distinct regions, %"
+		       PRIu64 " first seen in the measured phase\n",
+		       n, n - (mfrom < n ? mfrom : n), cold.total, cold.measured);
+		printf("%10s %12s %12s %12s %12s %12s %12s\n", "capacity",
+		       "fifo", "clock", "min", "fifo_total", "clock_total",
+		       "min_total");
+	}
+	for (i = 0; i < ncaps; i++) {
+		struct sim_result f, c, m;
+		uint32_t cap = (uint32_t)caps[i];
+
+		if (sim_fifo(t, n, nr_pages, cap, mfrom, &f) ||
+		    sim_clock(t, n, nr_pages, cap, mfrom, &c) ||
+		    sim_min(t, n, nr_pages, cap, mfrom, &m))
+			die("%s", "out of memory");
+		if (csv) {
+			if (trace_arg)
+				printf("trace,1,%u,%zu,%zu,0", nr_pages, mfrom,
+				       n - (mfrom < n ? mfrom : n));
+			else
+				printf("%s,%u,%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+				       bp_pattern_name(p.pattern), p.nr_vcpus,
+				       p.nr_regions, p.warmup, p.steps, p.seed);
+			printf(",%u,%zu,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+			       cap, n - (mfrom < n ? mfrom : n), f.measured, c.measured, m.measured);
+		} else {
+			printf("%10u %12" PRIu64 " %12" PRIu64 " %12" PRIu64
+			       " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
+			       cap, f.measured, c.measured, m.measured,
+			       f.total, c.total, m.total);
+		}
+	}
+	free(t);
+	return 0;
+}

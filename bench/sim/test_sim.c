@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of sim_core.c: hand-computed traces, properties on the five
+ * benchmark patterns.  Exit status 1 on any failed check.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sim_core.h"
+
+static int failures, checks;
+
+#define CHECK_EQ(what, got, want) do {					\
+	uint64_t g_ = (got), w_ = (want);				\
+	checks++;							\
+	if (g_ != w_) {							\
+		failures++;						\
+		printf("FAIL %s:%d: %s = %" PRIu64 ", want %" PRIu64 "\n",\
+		       __FILE__, __LINE__, what, g_, w_);		\
+	}								\
+} while (0)
+
+#define CHECK(what, cond) do {						\
+	checks++;							\
+	if (!(cond)) {							\
+		failures++;						\
+		printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, what);	\
+	}								\
+} while (0)
+
+typedef int (*replay_fn)(const uint32_t *, size_t, uint32_t, uint32_t,
+			 size_t, struct sim_result *);
+
+static struct sim_result run(replay_fn fn, const uint32_t *t, size_t n,
+			     uint32_t cap, size_t mf)
+{
+	struct sim_result r;
+	uint32_t max = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (t[i] > max)
+			max = t[i];
+	if (fn(t, n, max + 1, cap, mf, &r)) {
+		printf("FAIL: replay returned an error\n");
+		exit(1);
+	}
+	return r;
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void test_hand_traces(void)
+{
+	/* Belady's anomaly trace. */
+	static const uint32_t a[] = { 1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5 };
+	/* One hot page among cold ones: second chance keeps it. */
+	static const uint32_t b[] = { 1, 2, 1, 3, 1, 4, 1 };
+	struct sim_result r;
+
+	/* FIFO: 9 misses at 3 pages, 10 at 4 (the anomaly). */
+	CHECK_EQ("fifo a cap3", run(sim_fifo, a, N(a), 3, 0).total, 9);
+	CHECK_EQ("fifo a cap4", run(sim_fifo, a, N(a), 4, 0).total, 10);
+	/* MIN: 7 and 6 (textbook). */
+	CHECK_EQ("min a cap3", run(sim_min, a, N(a), 3, 0).total, 7);
+	CHECK_EQ("min a cap4", run(sim_min, a, N(a), 4, 0).total, 6);
+	/*
+	 * CLOCK, new pages unreferenced behind the hand (worked by hand):
+	 * 1 2 3 miss; 4 evicts 1, 1 evicts 2, 2 evicts 3, 5 evicts 4;
+	 * 1 2 hit (bits set); 3 clears 1, 2, evicts 5; 4 evicts 1;
+	 * 5 evicts 2: 10 misses.
+	 */
+	CHECK_EQ("clock a cap3", run(sim_clock, a, N(a), 3, 0).total, 10);
+	/*
+	 * cap 4: 1-4 miss; 1 2 hit; 5 clears 1 2, evicts 3; 1 2 hit;
+	 * 3 evicts 4; 4 clears 1 2, evicts 5; 5 evicts 3: 8 misses.
+	 */
+	r = run(sim_clock, a, N(a), 4, 0);
+	CHECK_EQ("clock a cap4", r.total, 8);
+
+	CHECK_EQ("fifo b cap2", run(sim_fifo, b, N(b), 2, 0).total, 5);
+	CHECK_EQ("clock b cap2", run(sim_clock, b, N(b), 2, 0).total, 4);
+	CHECK_EQ("min b cap2", run(sim_min, b, N(b), 2, 0).total, 4);
+
+	/* Measured share: from position 6 of a (the "5"), FIFO cap 3. */
+	r = run(sim_fifo, a, N(a), 3, 6);
+	/* FIFO a cap3 misses at positions 0-6, 9, 10: measured 6, 9, 10. */
+	CHECK_EQ("fifo a cap3 total", r.total, 9);
+	CHECK_EQ("fifo a cap3 measured", r.measured, 3);
+	r = run(sim_min, a, N(a), 3, 6);
+	/* MIN a cap3 misses at 0-3, 6, 9, 10 -> measured 6, 9, 10. */
+	CHECK_EQ("min a cap3 measured", r.measured, 3);
+	r = run(sim_clock, a, N(a), 3, 7);
+	/* CLOCK a cap3 misses at 0-6, 9, 10, 11 -> from 7: 3. */
+	CHECK_EQ("clock a cap3 measured", r.measured, 3);
+
+	/* Capacity 1: every change of page is a miss. */
+	{
+		static const uint32_t c[] = { 0, 0, 1, 1, 0, 2, 2, 2, 0 };
+
+		CHECK_EQ("fifo cap1", run(sim_fifo, c, N(c), 1, 0).total, 5);
+		CHECK_EQ("clock cap1", run(sim_clock, c, N(c), 1, 0).total, 5);
+		CHECK_EQ("min cap1", run(sim_min, c, N(c), 1, 0).total, 5);
+	}
+}
+
+/* MIN against brute force over every eviction choice, on small traces. */
+static uint64_t brute(const uint32_t *t, size_t n, size_t i, uint32_t *cache,
+		      uint32_t used, uint32_t cap)
+{
+	uint64_t best = UINT64_MAX, m;
+	uint32_t j, k, saved;
+
+	for (; i < n; i++) {
+		for (j = 0; j < used && cache[j] != t[i]; j++)
+			;
+		if (j < used)
+			continue;
+		if (used < cap) {
+			cache[used] = t[i];
+			m = brute(t, n, i + 1, cache, used + 1, cap);
+			return m + 1;
+		}
+		for (k = 0; k < used; k++) {
+			saved = cache[k];
+			cache[k] = t[i];
+			m = brute(t, n, i + 1, cache, used, cap);
+			cache[k] = saved;
+			if (m < best)
+				best = m;
+		}
+		return best + 1;
+	}
+	return 0;
+}
+
+static void test_min_brute(void)
+{
+	uint64_t seed = 12345;
+	uint32_t t[14], cache[4];
+	int round;
+	size_t i;
+
+	for (round = 0; round < 200; round++) {
+		uint32_t cap = 1 + round % 3, pages = 3 + round % 4;
+
+		for (i = 0; i < N(t); i++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			t[i] = (uint32_t)(seed >> 33) % pages;
+		}
+		CHECK_EQ("min == brute-force optimum",
+			 run(sim_min, t, N(t), cap, 0).total,
+			 brute(t, N(t), 0, cache, 0, cap));
+	}
+}
+
+/*
+ * MIN against a plain O(n * cap) farthest-next-use scan on traces long
+ * enough to make sim_min() purge its heap.  Totals only: ties between
+ * never-used-again pages may move misses between warm-up and measured.
+ */
+static uint64_t naive_min(const uint32_t *t, size_t n, uint32_t cap)
+{
+	uint32_t *cache = malloc(cap * sizeof(*cache)), used = 0, j, far;
+	size_t i, k, best, d;
+	uint64_t misses = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < used && cache[j] != t[i]; j++)
+			;
+		if (j < used)
+			continue;
+		misses++;
+		if (used < cap) {
+			cache[used++] = t[i];
+			continue;
+		}
+		for (j = 0, far = 0, best = 0; j < used; j++) {
+			for (k = i + 1; k < n && t[k] != cache[j]; k++)
+				;
+			d = k - i;
+			if (d > best) {
+				best = d;
+				far = j;
+			}
+		}
+		cache[far] = t[i];
+	}
+	free(cache);
+	return misses;
+}
+
+static void test_min_naive(void)
+{
+	static const uint32_t caps[] = { 3, 17, 60 };
+	uint32_t pat, ci;
+
+	for (pat = 0; pat < BP_NR_PATTERNS; pat++) {
+		struct bp_params p = {
+			.pattern = pat, .nr_regions = 200, .nr_vcpus = 3,
+			.hot_pct = 10, .hot_hit_pct = 90,
+			.warmup = 100, .steps = 1900, .seed = 11,
+		};
+		size_t n;
+		uint32_t *t = sim_build_trace(&p, &n);
+
+		for (ci = 0; ci < N(caps); ci++)
+			CHECK_EQ("min == naive farthest-next-use",
+				 run(sim_min, t, n, caps[ci], 0).total,
+				 naive_min(t, n, caps[ci]));
+		free(t);
+	}
+}
+
+static void test_patterns(void)
+{
+	static const uint32_t caps[] = { 4, 13, 25, 50, 100 };
+	uint32_t pat, v, ci;
+
+	for (pat = 0; pat < BP_NR_PATTERNS; pat++) {
+		for (v = 1; v <= 4; v *= 4) {
+			struct bp_params p = {
+				.pattern = pat, .nr_regions = 128, .nr_vcpus = v,
+				.hot_pct = 10, .hot_hit_pct = 90,
+				.warmup = 500, .steps = 3000, .seed = 7,
+			};
+			struct sim_result f, c, m, cold;
+			size_t n, mf = p.warmup * v;
+			uint32_t *t = sim_build_trace(&p, &n);
+			char what[128];
+
+			CHECK("trace built", t && n == (p.warmup + p.steps) * v);
+			if (!t)
+				continue;
+			sim_cold(t, n, p.nr_regions, mf, &cold);
+			for (ci = 0; ci < N(caps); ci++) {
+				sim_fifo(t, n, p.nr_regions, caps[ci], mf, &f);
+				sim_clock(t, n, p.nr_regions, caps[ci], mf, &c);
+				sim_min(t, n, p.nr_regions, caps[ci], mf, &m);
+				snprintf(what, sizeof(what),
+					 "%s v%u cap%u: min %" PRIu64 "/%" PRIu64
+					 " <= fifo %" PRIu64 "/%" PRIu64
+					 ", clock %" PRIu64 "/%" PRIu64
+					 " (measured/total)",
+					 bp_pattern_name(pat), v, caps[ci],
+					 m.measured, m.total, f.measured, f.total,
+					 c.measured, c.total);
+				/* A theorem for the totals ... */
+				CHECK(what, m.total <= f.total && m.total <= c.total);
+				/* ... and expected for the measured share. */
+				CHECK(what, m.measured <= f.measured &&
+					    m.measured <= c.measured);
+				CHECK(what, m.total >= cold.total);
+			}
+			/* Everything fits: only compulsory misses. */
+			sim_fifo(t, n, p.nr_regions, p.nr_regions, mf, &f);
+			sim_clock(t, n, p.nr_regions, p.nr_regions + 5, mf, &c);
+			sim_min(t, n, p.nr_regions, p.nr_regions, mf, &m);
+			CHECK_EQ("fifo cap>=distinct total", f.total, cold.total);
+			CHECK_EQ("clock cap>=distinct total", c.total, cold.total);
+			CHECK_EQ("min cap>=distinct total", m.total, cold.total);
+			CHECK_EQ("fifo cap>=distinct measured", f.measured, cold.measured);
+			CHECK_EQ("clock cap>=distinct measured", c.measured, cold.measured);
+			CHECK_EQ("min cap>=distinct measured", m.measured, cold.measured);
+			free(t);
+		}
+	}
+}
+
+/*
+ * Loop over more regions than fit.  One vCPU: FIFO and CLOCK miss every
+ * measured access (the classic worst case).  V vCPUs walk the same circle
+ * n/V regions apart, so each region is touched V times a lap.  If only the
+ * first touch of a lap misses, FIFO inserts one page a step and the last
+ * trailing vCPU arrives n(V-1)/V insertions later: it hits iff that is
+ * < capacity.  So at capacity 99 of 100 the first touch misses and the rest
+ * hit (one miss per step, a 1/V rate), while at capacity 50 <= n(V-1)/V
+ * every measured access misses, as with one vCPU.
+ */
+static void test_loop(void)
+{
+	static const uint32_t vcpus[] = { 1, 2, 3, 4, 16 };
+	unsigned int i;
+
+	for (i = 0; i < N(vcpus); i++) {
+		struct bp_params p = {
+			.pattern = BP_LOOP, .nr_regions = 100,
+			.nr_vcpus = vcpus[i], .hot_pct = 10, .hot_hit_pct = 90,
+			.warmup = 300, .steps = 1000, .seed = 1,
+		};
+		struct sim_result f, c, m;
+		size_t n, mf = p.warmup * p.nr_vcpus;
+		uint32_t *t = sim_build_trace(&p, &n);
+
+		sim_fifo(t, n, p.nr_regions, 99, mf, &f);
+		sim_clock(t, n, p.nr_regions, 99, mf, &c);
+		sim_min(t, n, p.nr_regions, 99, mf, &m);
+		CHECK_EQ("loop fifo cap99 measured = one per step", f.measured, p.steps);
+		CHECK_EQ("loop clock cap99 measured = one per step", c.measured, p.steps);
+		if (p.nr_vcpus == 1)
+			CHECK_EQ("loop fifo 1 vCPU: 100 % misses", f.measured, n - mf);
+		CHECK("loop min cap99 < all", m.measured < (n - mf) / 2);
+		sim_fifo(t, n, p.nr_regions, 50, mf, &f);
+		CHECK_EQ("loop fifo cap50 measured = all", f.measured, n - mf);
+		sim_clock(t, n, p.nr_regions, 50, mf, &c);
+		CHECK_EQ("loop clock cap50 measured = all", c.measured, n - mf);
+		free(t);
+	}
+}
+
+/* Same parameters, same trace; vCPU streams independent of vCPU count. */
+static void test_trace(void)
+{
+	struct bp_params p = {
+		.pattern = BP_HOTCOLD, .nr_regions = 64, .nr_vcpus = 3,
+		.hot_pct = 10, .hot_hit_pct = 90, .warmup = 10, .steps = 50,
+		.seed = 99,
+	};
+	struct bp_stream s;
+	size_t n1, n2, i, bad = 0;
+	uint32_t *t1 = sim_build_trace(&p, &n1), *t2 = sim_build_trace(&p, &n2);
+
+	CHECK_EQ("trace length", n1, 180);
+	for (i = 0; i < n1; i++)
+		bad += t1[i] != t2[i] || t1[i] >= 64;
+	CHECK_EQ("trace deterministic and in range", bad, 0);
+	/* Round-robin: position step * V + v is vCPU v's step. */
+	bp_stream_init(&s, &p, 2);
+	for (i = 0, bad = 0; i < 60; i++)
+		bad += bp_next(&p, &s) != t1[i * 3 + 2];
+	CHECK_EQ("round-robin interleaving", bad, 0);
+	free(t1);
+	free(t2);
+}
+
+int main(void)
+{
+	test_hand_traces();
+	test_min_brute();
+	test_min_naive();
+	test_patterns();
+	test_loop();
+	test_trace();
+	printf("%s: %d checks, %d failed\n", failures ? "FAIL" : "PASS",
+	       checks, failures);
+	return failures ? 1 : 0;
+}
