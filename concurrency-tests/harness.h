@@ -40,8 +40,11 @@ struct tpage {
 	struct tpage *sib[W_MAX_GROUP - 1];
 };
 
+#define W_MAX_VCPUS	64
+
 struct world {
 	struct se_cache c;
+	int vshard[W_MAX_VCPUS];	/* atomic: se_shard_add() result, or -1 */
 	pthread_mutex_t zap_mutex;
 	unsigned long zap_owner;	/* atomic */
 	struct list_head active;	/* zap lock; newest first */
@@ -337,8 +340,14 @@ static void w_init(struct world *w, enum se_policy pol, unsigned int nr_shards,
 	memset(w, 0, sizeof(*w));
 	pthread_mutex_init(&w->zap_mutex, NULL);
 	INIT_LIST_HEAD(&w->active);
-	if (se_cache_init(&w->c, pol, &w_ops, nr_shards))
+	/* Like KVM: one shard at creation, the others added one by one. */
+	if (se_cache_init(&w->c, pol, &w_ops, W_MAX_VCPUS + 1))
 		se_shim_fail("se_cache_init");
+	for (i = 1; i < (int)nr_shards; i++)
+		if (se_shard_add(&w->c) != (pol == SE_POLICY_SHARDED ? i : 0))
+			se_shim_fail("se_shard_add");
+	for (i = 0; i < W_MAX_VCPUS; i++)
+		w->vshard[i] = -1;
 	w->nslots = nslots;
 	w->slot = calloc(nslots, sizeof(*w->slot));
 	w->free_slots = calloc(nslots, sizeof(int));
@@ -346,6 +355,14 @@ static void w_init(struct world *w, enum se_policy pol, unsigned int nr_shards,
 		w->free_slots[i] = nslots - 1 - i;
 	w->nfree_slots = nslots;
 	w->looking_at = -1;
+}
+
+/* A vCPU's own shard, like KVM's vcpu->arch.se_shard; else fold @vcpu. */
+static inline unsigned int w_shard_of(struct world *w, int vcpu)
+{
+	int s = vcpu < W_MAX_VCPUS ? __atomic_load_n(&w->vshard[vcpu], __ATOMIC_RELAXED) : -1;
+
+	return s >= 0 ? (unsigned int)s : (unsigned int)vcpu;
 }
 
 /* Zap lock held.  Create a group of @k pages for vCPU @vcpu. */
@@ -367,7 +384,7 @@ static struct tpage *w_create(struct world *w, int vcpu, int k)
 		q->slot = w->free_slots[--w->nfree_slots];
 		se_page_init(&q->se);
 		list_add(&q->active, &w->active);
-		se_insert(&w->c, &q->se, vcpu);
+		se_insert(&w->c, &q->se, w_shard_of(w, vcpu));
 		g[i] = q;
 	}
 	for (i = 0; i < k; i++) {
@@ -399,11 +416,13 @@ static const char *w_check(struct world *w, unsigned long slack)
 	struct se_cache *c = &w->c;
 	unsigned long total = 0, on_active = 0;
 	struct list_head *pos, *fpos;
-	unsigned int i;
+	unsigned int i, nr_shards;
 
 	w_assert_locked(w);
-	for (i = 0; i < c->nr_shards; i++) {
-		struct se_shard *s = &c->shards[i];
+	/* Shards are added without the zap lock: read it like the core does. */
+	nr_shards = __atomic_load_n(&c->nr_shards, __ATOMIC_ACQUIRE);
+	for (i = 0; i < nr_shards; i++) {
+		struct se_shard *s = c->shards[i];
 		unsigned long n = 0;
 		bool hand_ok;
 
@@ -438,7 +457,7 @@ static const char *w_check(struct world *w, unsigned long slack)
 	if (total != c->nr_pages)
 		return "nr_pages mismatch";
 
-	fpos = c->shards[0].ring.next;
+	fpos = c->shards[0]->ring.next;
 	list_for_each(pos, &w->active) {
 		struct tpage *q = list_entry(pos, struct tpage, active);
 

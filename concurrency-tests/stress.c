@@ -45,13 +45,50 @@ static long pages_of(int vcpu)
 	return n;
 }
 
+/* Zap lock held.  Every vCPU got its own shard, and its pages are on it. */
+static const char *shards_check(void)
+{
+	bool seen[W_MAX_VCPUS + 1] = {};
+	struct list_head *pos;
+	int i;
+
+	if (W.c.policy != SE_POLICY_SHARDED)
+		return NULL;
+	if (W.c.nr_shards != (unsigned int)nvcpu + 1)
+		return "not one shard per vCPU (plus the VM's)";
+	for (i = 0; i < nvcpu; i++) {
+		int s = W.vshard[i];
+
+		if (s < 1 || s > nvcpu || seen[s])
+			return "vCPU shards not distinct in 1..n";
+		seen[s] = true;
+	}
+	list_for_each(pos, &W.active) {
+		struct tpage *q = list_entry(pos, struct tpage, active);
+
+		if (q->se.shard != W.vshard[q->creator])
+			return "a page is not on its creator's shard";
+	}
+	return NULL;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	int id = (int)(long)arg, recent[64], nrecent = 0, ri = 0;
 	int create_pct = id == 0 ? 60 : 8;
+	int shard;
 
 	w_seed = 0x9e3779b9u * (id + 1);
 	rcu_register_thread();
+	/*
+	 * Like KVM's vCPU creation: each vCPU adds its shard while the others
+	 * fault and the rebalancer sweeps (staggered so the adds overlap).
+	 */
+	usleep(id * 20000);
+	shard = se_shard_add(&W.c);
+	if (shard < 0)
+		fail("se_shard_add failed");
+	__atomic_store_n(&W.vshard[id], shard, __ATOMIC_RELAXED);
 	while (!STOPPED()) {
 		struct tpage *q = NULL;
 
@@ -230,7 +267,7 @@ int main(int argc, char **argv)
 		return 2;
 
 	rcu_register_thread();
-	w_init(&W, pol, nvcpu, 2 * max_pages + 64);
+	w_init(&W, pol, 1, 2 * max_pages + 64);
 	W.widen = 1;
 	w_lock(&W);
 	se_set_limits(&W.c, max_pages, max_pages - max_pages / 4, max_pages - max_pages / 8);
@@ -259,6 +296,10 @@ int main(int argc, char **argv)
 	if (why)
 		fail(why);
 	idle_end = pages_of(nvcpu - 1);
+	if (!why)
+		why = shards_check();
+	if (why)
+		fail(why);
 	w_zap_all(&W);
 	w_unlock(&W);
 	rcu_barrier();

@@ -320,11 +320,11 @@ static void t_clock_roots_and_hand(void)
 	setup(&W, SE_POLICY_CLOCK, 1);
 	mk(0, 6, 1);
 	CHECK(rc(1) == 1 && LOG_IS(0), "first");
-	CHECK(W.c.shards[0].hand == &P[1]->se.ring, "hand at 1");
+	CHECK(W.c.shards[0]->hand == &P[1]->se.ring, "hand at 1");
 	w_lock(&W);
 	ext_zap(P[1]);
 	w_unlock(&W);
-	CHECK(W.c.shards[0].hand == &P[2]->se.ring, "hand fixed to 2");
+	CHECK(W.c.shards[0]->hand == &P[2]->se.ring, "hand fixed to 2");
 	W.nlog = 0;
 	CHECK(rc(1) == 1 && LOG_IS(2), "continues at 2");
 	teardown(&W);
@@ -334,7 +334,7 @@ static void t_clock_roots_and_hand(void)
 	mk(0, 1, 3);				/* 0,1,2 */
 	mk(0, 2, 1);				/* 3,4 */
 	CHECK(rc(1) == 3 && LOG_IS(0, 1, 2), "group zap");
-	CHECK(W.c.shards[0].hand == &P[3]->se.ring, "hand skipped the group");
+	CHECK(W.c.shards[0]->hand == &P[3]->se.ring, "hand skipped the group");
 	CHECK(rc(1) == 1 && LOG_IS(3), "then 3");
 	teardown(&W);
 }
@@ -563,7 +563,36 @@ static void t_sharded_late_vcpu(void)
 	setup(&W, SE_POLICY_SHARDED, 4);
 	mk(7, 1, 1);				/* vCPU 7 created after sizing */
 	CHECK(P[0]->se.shard == 3, "maps to shard 7 %% 4");
-	CHECK(W.c.shards[3].nr == 1, "counted");
+	CHECK(W.c.shards[3]->nr == 1, "counted");
+	teardown(&W);
+}
+
+/* Shards come with vCPUs: a new one is swept, a full table shares. */
+static void t_sharded_add(void)
+{
+	int i, n;
+
+	setup(&W, SE_POLICY_SHARDED, 2);
+	n = se_shard_add(&W.c);
+	CHECK(n == 2 && W.c.nr_shards == 3, "new shard is index 2 (got %d)", n);
+	W.vshard[5] = n;
+	mk(5, 4, 1);				/* P[0..3], all on the new shard */
+	CHECK(P[0]->se.shard == 2 && W.c.shards[2]->nr == 4, "vCPU 5 on its shard");
+	CHECK(W.c.shards[0]->nr == 0 && W.c.shards[1]->nr == 0, "others empty");
+	/* The sweep finds pages that only the newest shard holds. */
+	CHECK(rc(2) == 2 && W.nlog == 2, "two zapped");
+	for (i = 0; i < 2; i++)
+		CHECK(W.log[i] == i, "victim %d is %ld (oldest first)", i, W.log[i]);
+	while (W.c.nr_shards < W.c.max_shards)
+		CHECK(se_shard_add(&W.c) == (int)W.c.nr_shards - 1, "dense indices");
+	n = se_shard_add(&W.c);
+	CHECK(n == (int)W.c.max_shards - 1 && W.c.nr_shards == W.c.max_shards,
+	      "full table shares its last shard (got %d)", n);
+	teardown(&W);
+
+	/* FIFO and CLOCK keep one ring whatever the vCPUs. */
+	setup(&W, SE_POLICY_CLOCK, 1);
+	CHECK(se_shard_add(&W.c) == 0 && W.c.nr_shards == 1, "clock: one ring");
 	teardown(&W);
 }
 
@@ -644,6 +673,7 @@ int main(void)
 	RUN(t_sharded_no_crowding());
 	RUN(t_sharded_revalidate());
 	RUN(t_sharded_late_vcpu());
+	RUN(t_sharded_add());
 	RUN(t_sharded_fair_share());
 	RUN(t_sharded_watermark_recheck());
 	RUN(t_sharded_yield());

@@ -43,6 +43,8 @@
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define ASSERT_EXCLUSIVE_WRITER(var)	do { } while (0)
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
@@ -69,7 +71,10 @@
 #define GFP_KERNEL		0
 #define GFP_KERNEL_ACCOUNT	0
 #define kcalloc(n, size, gfp)	calloc((n), (size))
+#define kvcalloc(n, size, gfp)	calloc((n), (size))
+#define kzalloc(size, gfp)	calloc(1, (size))
 #define kfree(p)		free(p)
+#define kvfree(p)		free(p)
 
 /* ---- bitops.h: x86 semantics (set_bit unordered, test_and_* full) ---- */
 #define BITS_PER_LONG		(8 * (int)sizeof(long))

@@ -237,6 +237,11 @@ int main(int argc, char *argv[])
 	}
 
 	if (quota) {
+		/* Below KVM_MIN_ALLOC_MMU_PAGES (64) KVM refuses, not hangs. */
+		ret = ioctl(vm->fd, KVM_SET_NR_MMU_PAGES, 63UL);
+		TEST_ASSERT(ret == -1 && errno == EINVAL,
+			    "KVM_SET_NR_MMU_PAGES(63) gave %d errno %d, want EINVAL",
+			    ret, errno);
 		ret = ioctl(vm->fd, KVM_SET_NR_MMU_PAGES, (unsigned long)quota);
 		TEST_ASSERT(!ret, "KVM_SET_NR_MMU_PAGES(%lu) failed", quota);
 	}

@@ -6,6 +6,7 @@
  * Lock order: zap lock -> shard lock.  RCU read side may enclose both.
  * Nothing here sleeps, and nothing here waits for a grace period.
  */
+#include <asm/barrier.h>
 #include <linux/bug.h>
 #include <linux/errno.h>
 #include <linux/kcsan-checks.h>
@@ -21,29 +22,43 @@ static inline bool se_sharded(const struct se_cache *c)
 	return c->policy == SE_POLICY_SHARDED;
 }
 
-int se_cache_init(struct se_cache *c, enum se_policy policy,
-		  const struct se_ops *ops, unsigned int nr_shards)
+static struct se_shard *se_shard_alloc(void)
 {
-	unsigned int i;
+	struct se_shard *s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 
-	if (policy != SE_POLICY_SHARDED || !nr_shards)
-		nr_shards = 1;
-
-	c->shards = kcalloc(nr_shards, sizeof(*c->shards), GFP_KERNEL_ACCOUNT);
-	if (!c->shards)
-		return -ENOMEM;
-
-	for (i = 0; i < nr_shards; i++) {
-		struct se_shard *s = &c->shards[i];
-
+	if (s) {
 		spin_lock_init(&s->lock);
 		INIT_LIST_HEAD(&s->ring);
 		s->hand = &s->ring;
-		s->nr = 0;
 	}
+	return s;
+}
+
+/*
+ * One shard to start with: FIFO and CLOCK never have more, and for
+ * SE_POLICY_SHARDED it holds the pages created without a vCPU.  Room for
+ * @max_shards, added by se_shard_add() as vCPUs are created.
+ */
+int se_cache_init(struct se_cache *c, enum se_policy policy,
+		  const struct se_ops *ops, unsigned int max_shards)
+{
+	if (policy != SE_POLICY_SHARDED || !max_shards)
+		max_shards = 1;
+
+	c->shards = kvcalloc(max_shards, sizeof(*c->shards), GFP_KERNEL_ACCOUNT);
+	if (!c->shards)
+		return -ENOMEM;
+	c->shards[0] = se_shard_alloc();
+	if (!c->shards[0]) {
+		kvfree(c->shards);
+		c->shards = NULL;
+		return -ENOMEM;
+	}
+	spin_lock_init(&c->shards_lock);
 	c->policy = policy;
 	c->ops = ops;
-	c->nr_shards = nr_shards;
+	c->max_shards = max_shards;
+	c->nr_shards = 1;
 	c->nr_pages = 0;
 	c->max_pages = ULONG_MAX;
 	c->wmark_low = ULONG_MAX;
@@ -54,11 +69,55 @@ int se_cache_init(struct se_cache *c, enum se_policy policy,
 	return 0;
 }
 
+/*
+ * A new shard, for a vCPU being created: returns its index for se_insert(),
+ * or -ENOMEM.  Runs concurrently with sweeps, inserts and other adds.  FIFO
+ * and CLOCK have one ring, and a full table shares, so only allocation fails.
+ */
+int se_shard_add(struct se_cache *c)
+{
+	struct se_shard *s;
+	unsigned int n;
+
+	if (!se_sharded(c))
+		return 0;
+
+	s = se_shard_alloc();
+	if (!s)
+		return -ENOMEM;
+
+	spin_lock(&c->shards_lock);
+	n = c->nr_shards;
+	if (n < c->max_shards) {
+		c->shards[n] = s;
+		/* Publishes *s and the table entry to acquire loads (DESIGN 7). */
+		smp_store_release(&c->nr_shards, n + 1);
+		s = NULL;
+	} else {
+		/* Only after max_shards creations, i.e. failed vCPU creations. */
+		n = c->max_shards - 1;
+	}
+	spin_unlock(&c->shards_lock);
+	kfree(s);
+	return n;
+}
+
+/* Shards whose table entries (and contents) this thread may use. */
+static inline unsigned int se_nr_shards(const struct se_cache *c)
+{
+	/* Pairs with the release in se_shard_add(). */
+	return smp_load_acquire(&c->nr_shards);
+}
+
 /* Every page must have been removed (and the integration's RCU callbacks flushed). */
 void se_cache_destroy(struct se_cache *c)
 {
+	unsigned int i;
+
 	WARN_ON_ONCE(c->nr_pages);
-	kfree(c->shards);
+	for (i = 0; i < c->nr_shards; i++)
+		kfree(c->shards[i]);
+	kvfree(c->shards);
 	c->shards = NULL;
 }
 
@@ -112,8 +171,9 @@ void se_insert(struct se_cache *c, struct se_page *p, unsigned int shard)
 	if (WARN_ON_ONCE(p->shard != SE_NO_SHARD))
 		return;
 
-	shard %= c->nr_shards;
-	s = &c->shards[shard];
+	/* Out-of-range indices fold; KVM passes se_shard_add()'s result. */
+	shard %= se_nr_shards(c);
+	s = c->shards[shard];
 	if (se_sharded(c)) {
 		/* Excludes the sweep, which runs without the zap lock. */
 		spin_lock(&s->lock);
@@ -141,7 +201,8 @@ void se_remove(struct se_cache *c, struct se_page *p)
 	if (p->shard == SE_NO_SHARD)
 		return;
 
-	s = &c->shards[p->shard];
+	/* Published before the insert, which the zap lock orders us after. */
+	s = c->shards[p->shard];
 	if (se_sharded(c)) {
 		/* Excludes the sweep; see se_insert(). */
 		spin_lock(&s->lock);
@@ -231,6 +292,7 @@ static void se_account(struct se_cache *c, const struct se_scan_stats *st)
  * whichever vCPU created it (DESIGN 3.4).
  */
 struct se_sweep {
+	unsigned int nr;	/* shards visible to this sweep */
 	unsigned int shard;
 	unsigned long left;
 	unsigned int empty;
@@ -238,8 +300,10 @@ struct se_sweep {
 
 static void se_sweep_begin(struct se_cache *c, struct se_sweep *sw)
 {
+	/* Shards added later are seen by the next sweep. */
+	sw->nr = se_nr_shards(c);
 	/* Racy hint shared by concurrent sweeps; any value is valid (DESIGN 4.5). */
-	sw->shard = READ_ONCE(c->cursor) % c->nr_shards;
+	sw->shard = READ_ONCE(c->cursor) % sw->nr;
 	sw->left = READ_ONCE(c->cursor_left);
 	sw->empty = 0;
 }
@@ -264,8 +328,8 @@ static struct se_page *se_sweep_next(struct se_cache *c, struct se_sweep *sw)
 {
 	struct se_page *p;
 
-	while (sw->empty < c->nr_shards) {
-		struct se_shard *s = &c->shards[sw->shard];
+	while (sw->empty < sw->nr) {
+		struct se_shard *s = c->shards[sw->shard];
 
 		if (!sw->left)
 			sw->left = se_quantum(c, s);
@@ -273,12 +337,12 @@ static struct se_page *se_sweep_next(struct se_cache *c, struct se_sweep *sw)
 		if (p) {
 			sw->empty = 0;
 			if (!--sw->left)
-				sw->shard = (sw->shard + 1) % c->nr_shards;
+				sw->shard = (sw->shard + 1) % sw->nr;
 			return p;
 		}
 		sw->empty++;
 		sw->left = 0;
-		sw->shard = (sw->shard + 1) % c->nr_shards;
+		sw->shard = (sw->shard + 1) % sw->nr;
 	}
 	return NULL;
 }
@@ -292,7 +356,7 @@ static unsigned long se_reclaim_fifo(struct se_cache *c, unsigned long nr,
 				     void *ctx, bool *zapped_any,
 				     struct se_scan_stats *st)
 {
-	struct se_shard *s = &c->shards[0];
+	struct se_shard *s = c->shards[0];
 	struct list_head *pos, *prev;
 	unsigned long zapped = 0;
 	unsigned long gen;
@@ -326,16 +390,16 @@ static unsigned long se_reclaim_clock(struct se_cache *c, unsigned long nr,
 				      struct se_scan_stats *st)
 {
 	unsigned long zapped = 0, idle = 0, steps;
+	unsigned int i, nr_shards = se_nr_shards(c);
 	struct se_sweep sw;
 	struct se_page *p;
-	unsigned int i;
 
 	/* The Accessed-bit hook's contract (shadow_evict.h). */
 	rcu_read_lock();
 
 	/* Phase 1: second chance, giving up after two laps' worth of steps. */
 	se_sweep_begin(c, &sw);
-	while (zapped < nr && idle < 2 * (c->nr_pages + c->nr_shards)) {
+	while (zapped < nr && idle < 2 * (c->nr_pages + nr_shards)) {
 		p = se_sweep_next(c, &sw);
 		if (!p)
 			break;
@@ -354,8 +418,8 @@ static unsigned long se_reclaim_clock(struct se_cache *c, unsigned long nr,
 	 * lap per shard visits every page (only our zaps change the rings now),
 	 * so this fails only where FIFO would.
 	 */
-	for (i = 0; zapped < nr && i < c->nr_shards; i++) {
-		struct se_shard *s = &c->shards[i];
+	for (i = 0; zapped < nr && i < nr_shards; i++) {
+		struct se_shard *s = c->shards[i];
 
 		for (steps = s->nr; zapped < nr && steps; steps--) {
 			p = se_hand_step(c, s);

@@ -10,6 +10,7 @@
  *    (in KVM: write_lock(&kvm->mmu_lock)).
  *  - se_mark(): any context; the caller keeps the page alive.
  *  - se_rebalance(): no lock held; takes RCU and the zap lock itself.
+ *  - se_shard_add(): any sleepable context, concurrently with everything.
  *  - A page removed with se_remove() must not be freed before an RCU grace
  *    period has elapsed (call_rcu()) when the policy is SE_POLICY_SHARDED.
  */
@@ -122,8 +123,16 @@ struct se_cache {
 	/* Set by se_cache_init(), constant afterwards. */
 	enum se_policy policy;
 	const struct se_ops *ops;
+	unsigned int max_shards;
+	/*
+	 * Shards so far; se_shard_add() publishes a new one with a release
+	 * store, lockless readers load it with acquire (DESIGN 7).  Entries
+	 * below it never change until se_cache_destroy().
+	 */
 	unsigned int nr_shards;
-	struct se_shard *shards;
+	struct se_shard **shards;
+	/* Serialises se_shard_add(); taken by nothing else. */
+	spinlock_t shards_lock;
 
 	/* Written under the zap lock (WRITE_ONCE), read locklessly (hints). */
 	unsigned long nr_pages;
@@ -140,7 +149,8 @@ struct se_cache {
 };
 
 int se_cache_init(struct se_cache *c, enum se_policy policy,
-		  const struct se_ops *ops, unsigned int nr_shards);
+		  const struct se_ops *ops, unsigned int max_shards);
+int se_shard_add(struct se_cache *c);
 void se_cache_destroy(struct se_cache *c);
 void se_set_limits(struct se_cache *c, unsigned long max_pages,
 		   unsigned long wmark_low, unsigned long wmark_high);
