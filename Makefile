@@ -4,6 +4,9 @@
 #   make test       userspace tests + debug kernel + smoke suite + splat check
 #   make kernel     build one flavor (FLAVOR=debug|kasan|bench)
 #   make guest      build the guest initramfs (selftests + project programs)
+#   make bench      fifo vs clock vs sharded across vCPU counts beside Belady's
+#                   MIN: quick matrix (FULL=1 the whole one; BENCH_* overrides,
+#                   see scripts/bench.sh) -> bench/results/
 #   make kernel-tree / export / patches / checkpatch / splat-baseline / clean
 
 FLAVOR  ?= debug
@@ -16,7 +19,7 @@ RUNFLAGS = --flavor $(FLAVOR) --suite $(SUITE) --vcpus $(VCPUS) --mem $(MEM) \
 	   --timeout $(TIMEOUT) $(if $(APPEND),--append "$(APPEND)")
 
 SHELL := /bin/bash
-.PHONY: all run test unit kernel guest kernel-tree export patches checkpatch \
+.PHONY: all run test unit kernel guest bench kernel-tree export patches checkpatch \
 	splat-baseline timings-reset timings clean distclean help
 
 all: help
@@ -35,6 +38,10 @@ guest:
 
 run: kernel guest
 	scripts/run-guest.sh $(RUNFLAGS)
+
+# The benchmark: builds the bench kernel, guest and simulator itself.
+bench:
+	scripts/bench.sh
 
 # Userspace tests of the eviction core (concurrency-tests/), when present.
 unit:

@@ -2,8 +2,9 @@
 # guest.sh: build the L1 guest image build/guest/initramfs.gz from the
 # prepared tree: busybox-static, the KVM selftests the suites name (built
 # statically from the same tree, out of tree), the project's own guest
-# programs (kernel/guest/*.c, linked against the selftests library), the
-# suites and init (scripts/guest/).
+# programs (kernel/guest/*.c and bench/guest/*.c, linked against the
+# selftests library), the suites and init (scripts/guest/), and the
+# benchmark's in-guest driver (bench/run/guest/).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -34,13 +35,16 @@ ar rcs "$st/libkvm.a" $libobjs
 
 info "building the project's guest programs"
 sk=$KSRC/tools/testing/selftests/kvm
+rm -rf "$st/project"
 mkdir -p "$st/project"
-for c in "$TOP"/kernel/guest/*.c; do
+# bench/guest/*.c share bench/common/bench_pattern.h with the simulator.
+for c in "$TOP"/kernel/guest/*.c "$TOP"/bench/guest/*.c; do
 	[ -e "$c" ] || continue
 	gcc -O2 -g -static -std=gnu99 -D_GNU_SOURCE -DCONFIG_64BIT -Wall -Werror \
 		-fno-stack-protector -fno-PIE -fno-strict-aliasing \
 		-I"$KSRC/tools/include" -I"$KSRC/tools/arch/x86/include" -isystem "$hdr" \
 		-I"$sk/include" -I"$sk/include/x86_64" -I"$KSRC/tools/testing/selftests" \
+		-I"$TOP/bench/common" \
 		-o "$st/project/$(basename "$c" .c)" "$c" "$st/libkvm.a" -pthread -ldl ||
 		die "$c failed to build"
 done
@@ -57,6 +61,8 @@ cp /bin/busybox "$root/bin/busybox"
 install -m 755 "$TOP/scripts/guest/init" "$root/init"
 cp "$TOP"/scripts/guest/suites/* "$root/suites/"
 cp "$st"/project/* "$root/kvm/" 2>/dev/null || true
+# The benchmark's in-guest driver (the bench suite runs it; scripts/bench.sh).
+install -m 755 "$TOP/bench/run/guest/bench-driver.sh" "$root/kvm/bench-driver"
 # Only the selftests some suite names, to keep the image small.
 for prog in $(awk '!/^#/ && NF >= 3 {print $3}' "$TOP"/scripts/guest/suites/* | sort -u); do
 	if [ -x "$root/kvm/$prog" ]; then continue; fi

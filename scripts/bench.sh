@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# bench.sh (`make bench`): FIFO vs single-hand CLOCK vs sharded CLOCK across
+# vCPU counts, beside Belady's MIN, in one command.
+#
+#  1. builds the bench kernel (scripts/kbuild.sh bench, incremental), the
+#     guest image (scripts/guest.sh) and the simulator (make -C bench sim);
+#  2. boots ONE L1 guest (scripts/run-guest.sh --flavor bench --suite bench)
+#     whose driver (bench/run/guest/bench-driver.sh) runs the matrix: for
+#     each rep, each cell, each policy in an order rotated per rep, one VM
+#     (bench/guest/shadow_bench.c) -> one row of runs.csv;
+#  3. replays every cell's trace through the simulator (FIFO, CLOCK, MIN) at
+#     capacity = quota - overhead (the cell's median overhead) -> sim.csv;
+#  4. bench/report/report.py -> bench/results/ (summary.csv, REPORT.md, PNGs).
+#
+# Raw results and the boot log stay in build/bench-runs/STAMP/; runs.csv and
+# sim.csv are also copied into bench/results/.
+#
+# The default matrix is the quick one (about 25-30 min of boot on 2 cores
+# under TCG); FULL=1 runs the whole one. Every knob can be overridden from
+# the environment (lists comma-separated):
+#   BENCH_PATTERNS  patterns (hotcold,hotscan,loop,phase,private)
+#   BENCH_VCPUS     vCPU counts of the benchmark VM
+#   BENCH_QUOTAS    shadow-page quotas (KVM_SET_NR_MMU_PAGES), >= 64
+#   BENCH_REGIONS   2 MiB regions per VM (one last-level shadow page each)
+#   BENCH_STEPS     measured steps per run, all vCPUs together
+#   BENCH_WARMUP    warm-up steps per run, all vCPUs together
+#   BENCH_REPS      repetitions (>= 3 for a median with min and max)
+#   BENCH_SEED      trace seed (the same trace for every rep and policy)
+#   BENCH_POLICIES  fifo,clock,sharded
+#   BENCH_HOT_PCT BENCH_HOT_HIT_PCT   hot set (10 % of regions, 90 % of touches)
+#   BENCH_DEADLINE  seconds after which the guest starts no new run (fails)
+#   BENCH_MEM       L1 memory (default 2G); BENCH_L1_VCPUS (default 2)
+#   BENCH_ACCEL     auto | tcg | kvm (as run-guest.sh --accel)
+#   BENCH_NO_BUILD=1  use the kernel and guest image as they are (no rebuild)
+#   BENCH_NO_SIM=1    skip the simulator and the report (development only)
+#   BENCH_OUT       where the report goes (default bench/results)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+t_all=$(now)
+FULL=${FULL:-0}
+if [ "$FULL" = 1 ]; then
+	d_patterns=hotcold,hotscan,loop,phase,private d_vcpus=1,2,4,8,16
+	d_quotas=96,160,224 d_reps=3
+else
+	d_patterns=hotcold,hotscan,loop,phase,private d_vcpus=1,4,16
+	d_quotas=96 d_reps=3
+fi
+patterns=${BENCH_PATTERNS:-$d_patterns}
+vcpus=${BENCH_VCPUS:-$d_vcpus}
+quotas=${BENCH_QUOTAS:-$d_quotas}
+regions=${BENCH_REGIONS:-256}
+steps=${BENCH_STEPS:-8000}
+warmup=${BENCH_WARMUP:-4000}
+reps=${BENCH_REPS:-$d_reps}
+seed=${BENCH_SEED:-1}
+policies=${BENCH_POLICIES:-fifo,clock,sharded}
+hot_pct=${BENCH_HOT_PCT:-10}
+hot_hit_pct=${BENCH_HOT_HIT_PCT:-90}
+mem=${BENCH_MEM:-2G}
+l1_vcpus=${BENCH_L1_VCPUS:-2}
+accel=${BENCH_ACCEL:-auto}
+results=${BENCH_OUT:-$TOP/bench/results}
+
+# ---- validate the matrix before spending minutes on builds ----
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+is_list() { [[ $1 =~ ^[a-z0-9]+(,[a-z0-9]+)*$ ]]; }
+for v in patterns vcpus quotas policies; do
+	is_list "${!v}" || die "BENCH_${v^^}='${!v}': want a comma-separated list"
+done
+for p in ${patterns//,/ }; do
+	case $p in hotcold | hotscan | loop | phase | private) ;;
+	*) die "BENCH_PATTERNS: unknown pattern '$p' (hotcold hotscan loop phase private)" ;;
+	esac
+done
+for p in ${policies//,/ }; do
+	case $p in fifo | clock | sharded) ;;
+	*) die "BENCH_POLICIES: unknown policy '$p' (fifo clock sharded)" ;;
+	esac
+done
+for v in regions steps warmup reps seed hot_pct hot_hit_pct l1_vcpus; do
+	is_uint "${!v}" || die "BENCH_${v^^}='${!v}': want a non-negative integer"
+done
+[ "$regions" -ge 1 ] && [ "$regions" -le 65536 ] || die "BENCH_REGIONS wants 1..65536, got $regions"
+[ "$reps" -ge 1 ] || die "BENCH_REPS wants >= 1"
+[ "$reps" -ge 3 ] || info "warning: BENCH_REPS=$reps: the report wants >= 3 for median, min and max"
+[ "$hot_pct" -ge 1 ] && [ "$hot_pct" -le 100 ] || die "BENCH_HOT_PCT wants 1..100"
+[ "$hot_hit_pct" -le 100 ] || die "BENCH_HOT_HIT_PCT wants 0..100"
+for n in ${vcpus//,/ }; do
+	is_uint "$n" && [ "$n" -ge 1 ] && [ "$n" -le 64 ] || die "BENCH_VCPUS: '$n' is not in 1..64"
+	[ "$steps" -ge "$n" ] || die "BENCH_STEPS=$steps is less than one step per vCPU at $n vCPUs"
+done
+for q in ${quotas//,/ }; do
+	is_uint "$q" || die "BENCH_QUOTAS: '$q' is not a number"
+	[ "$q" -ge 64 ] || die "BENCH_QUOTAS: $q is below KVM's minimum of 64 shadow pages (KVM_SET_NR_MMU_PAGES refuses it)"
+	[ "$q" -lt "$regions" ] || info "warning: quota $q >= $regions regions: that cell's working set fits"
+done
+npol=$(tr ',' '\n' <<<"$policies" | wc -l)
+ncells=$(( $(tr ',' '\n' <<<"$patterns" | wc -l) * $(tr ',' '\n' <<<"$vcpus" | wc -l) * $(tr ',' '\n' <<<"$quotas" | wc -l) ))
+total=$((reps * ncells * npol))
+# Quick: ~25-30 min of runs; the deadline stops the guest before the host
+# kills it, so what ran still comes back.
+deadline=${BENCH_DEADLINE:-$(( FULL == 1 ? 6 * 3600 : 2700 ))}
+is_uint "$deadline" || die "BENCH_DEADLINE wants seconds"
+qemu_timeout=$((deadline + 1200))
+
+case "$accel" in
+auto) if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then accel=kvm; else accel=tcg; fi ;;
+tcg | kvm) ;;
+*) die "BENCH_ACCEL wants auto, tcg or kvm" ;;
+esac
+
+info "matrix: $patterns x vcpus $vcpus x quotas $quotas x $reps reps x $policies = $total runs (regions $regions, steps $steps, warmup $warmup per run; $accel)"
+
+# ---- build ----
+if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
+	[ -f "$BUILD/bench/arch/x86/boot/bzImage" ] || die "BENCH_NO_BUILD=1 but no bench kernel in $BUILD/bench"
+	[ -f "$BUILD/guest/initramfs.gz" ] || die "BENCH_NO_BUILD=1 but no guest image"
+	info "BENCH_NO_BUILD=1: using the kernel and guest image as they are"
+else
+	"$TOP/scripts/kbuild.sh" bench
+	"$TOP/scripts/guest.sh"
+fi
+sim=$BUILD/bench-sim/sim
+if [ "${BENCH_NO_SIM:-0}" = 1 ]; then
+	info "BENCH_NO_SIM=1: no simulator, no report (development only)"
+else
+	[ -f "$TOP/bench/Makefile" ] || die "bench/Makefile is missing: the simulator (make -C bench sim) is needed"
+	make -s -C "$TOP/bench" sim || die "the simulator failed to build (make -C bench sim)"
+	[ -x "$sim" ] || die "make -C bench sim did not produce $sim"
+	[ -f "$TOP/bench/report/report.py" ] || die "bench/report/report.py is missing"
+	need_pkgs python3:python3
+	python3 -c 'import matplotlib' 2>/dev/null || need_pkgs /usr/lib/python3/dist-packages/matplotlib:python3-matplotlib
+fi
+
+# ---- run ----
+out=$BUILD/bench-runs/$(date +%Y%m%d-%H%M%S)
+append="bench_patterns=$patterns bench_vcpus=$vcpus bench_quotas=$quotas bench_regions=$regions"
+append+=" bench_steps=$steps bench_warmup=$warmup bench_reps=$reps bench_seed=$seed"
+append+=" bench_policies=$policies bench_hot_pct=$hot_pct bench_hot_hit_pct=$hot_hit_pct"
+append+=" bench_deadline=$deadline"
+t_run=$(now)
+set +e
+"$TOP/scripts/run-guest.sh" --flavor bench --suite bench --vcpus "$l1_vcpus" --mem "$mem" \
+	--timeout "$qemu_timeout" --accel "$accel" --append "$append" --out "$out"
+grc=$?
+set -e
+runs=$out/results/runs.csv
+fails=()
+[ "$grc" = 0 ] || fails+=("the boot failed (run-guest.sh status $grc; console log $out/console.log, guest log $out/results/bench.log)")
+if [ ! -f "$runs" ]; then
+	fails+=("no runs.csv came back from the guest")
+else
+	nrows=$(($(wc -l <"$runs") - 1))
+	[ "$nrows" = "$total" ] || fails+=("runs.csv has $nrows rows, the matrix has $total runs")
+	bad=$(awk -F, 'NR > 1 && NF != 24' "$runs" | wc -l)
+	[ "$bad" = 0 ] || fails+=("$bad row(s) of runs.csv do not have 24 fields")
+fi
+for f in "$out"/results/bench-fail-*.txt; do
+	[ -e "$f" ] || continue
+	echo "--- $f"; head -n 30 "$f"
+done
+info "runs: $(($(now) - t_run)) s for $total runs; raw results in $out"
+if [ ${#fails[@]} -gt 0 ]; then
+	for f in "${fails[@]}"; do echo "FAIL: $f"; done
+	exit 1
+fi
+record_time bench-runs $(($(now) - t_run))
+mkdir -p "$results"
+cp "$runs" "$results/runs.csv"
+
+if [ "${BENCH_NO_SIM:-0}" = 1 ]; then
+	info "done (no simulator, no report): $runs"
+	exit 0
+fi
+
+# ---- simulate every cell at capacity = quota - median overhead ----
+# runs.csv: rep,policy,pattern,vcpus,quota,regions,warmup,steps,seed,overhead,...
+simcsv=$out/sim.csv
+echo "quota,overhead,pattern,vcpus,regions,warmup,steps,seed,capacity,accesses,fifo_misses,clock_misses,min_misses" >"$simcsv"
+while IFS=, read -r pattern nv quota rg w s sd ovs; do
+	# The cell's median overhead (lower median for an even count).
+	ov=$(tr ' ' '\n' <<<"$ovs" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+	cap=$((quota - ov))
+	[ "$cap" -ge 1 ] || { echo "FAIL: cell $pattern v=$nv q=$quota: overhead $ov leaves no capacity"; exit 1; }
+	row=$("$sim" --pattern "$pattern" --regions "$rg" --vcpus "$nv" --warmup "$w" --steps "$s" \
+		--seed "$sd" --hot-pct "$hot_pct" --hot-hit-pct "$hot_hit_pct" --capacity "$cap" --csv) ||
+		die "the simulator failed on cell $pattern v=$nv q=$quota"
+	[ "$(grep -c '' <<<"$row")" = 1 ] || die "the simulator printed $(grep -c '' <<<"$row") lines for one capacity"
+	# sim: pattern,vcpus,regions,warmup,steps,seed,capacity,accesses,fifo,clock,min
+	echo "$quota,$ov,$row" >>"$simcsv"
+done < <(awk -F, 'NR > 1 {
+		k = $3 "," $4 "," $5 "," $6 "," $7 "," $8 "," $9
+		if (k in ov) ov[k] = ov[k] " " $10
+		else { order[++n] = k; ov[k] = $10 }
+	} END { for (i = 1; i <= n; i++) print order[i] "," ov[order[i]] }' "$runs")
+cp "$simcsv" "$results/sim.csv"
+
+# ---- report ----
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+memg=$(awk '/^MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)
+machine="$(nproc) CPUs, ${cpu:-unknown CPU}, ${memg} GiB RAM; L1 guest: $l1_vcpus vCPUs, $mem"
+accel_name=$([ "$accel" = kvm ] && echo KVM || echo TCG)
+python3 "$TOP/bench/report/report.py" --runs "$results/runs.csv" --sim "$results/sim.csv" \
+	--out "$results" --machine "$machine" --accel "$accel_name" ||
+	die "bench/report/report.py failed"
+record_time bench-total $(($(now) - t_all))
+info "done in $(($(now) - t_all)) s: report in $results (raw: $out)"
