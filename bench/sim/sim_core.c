@@ -120,15 +120,23 @@ out:
 int sim_clock(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
 	      size_t measure_from, struct sim_result *r)
 {
+	return sim_clock_aged(t, n, nr_pages, cap, 0, measure_from, r);
+}
+
+int sim_clock_aged(const uint32_t *t, size_t n, uint32_t nr_pages,
+		   uint32_t cap, unsigned int max_age, size_t measure_from,
+		   struct sim_result *r)
+{
 	uint32_t *slot_of = malloc((nr_pages ? nr_pages : 1) * sizeof(*slot_of));
 	uint32_t *slot = malloc((size_t)cap * sizeof(*slot));
 	uint8_t *ref = calloc(cap ? cap : 1, 1);
+	uint8_t *age = calloc(cap ? cap : 1, 1);
 	uint32_t hand = 0, used = 0;
 	size_t i;
 	int ret = -1;
 
 	memset(r, 0, sizeof(*r));
-	if (!slot_of || !slot || !ref || !cap)
+	if (!slot_of || !slot || !ref || !age || !cap)
 		goto out;
 	for (i = 0; i < nr_pages; i++)
 		slot_of[i] = UINT32_MAX;
@@ -143,8 +151,17 @@ int sim_clock(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
 		if (used < cap) {
 			s = used++;
 		} else {
-			while (ref[hand]) {
-				ref[hand] = 0;
+			/* Referenced: one more lap of credit; else spend one. */
+			for (;;) {
+				if (ref[hand]) {
+					ref[hand] = 0;
+					if (age[hand] < max_age)
+						age[hand]++;
+				} else if (age[hand]) {
+					age[hand]--;
+				} else {
+					break;
+				}
 				hand = (hand + 1) % cap;
 			}
 			s = hand;
@@ -153,6 +170,7 @@ int sim_clock(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
 		}
 		slot[s] = pg;
 		ref[s] = 0;
+		age[s] = 0;
 		slot_of[pg] = s;
 	}
 	ret = 0;
@@ -160,6 +178,7 @@ out:
 	free(slot_of);
 	free(slot);
 	free(ref);
+	free(age);
 	return ret;
 }
 

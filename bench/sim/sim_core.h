@@ -34,6 +34,14 @@ int sim_fifo(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
 	     size_t measure_from, struct sim_result *r);
 int sim_clock(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
 	      size_t measure_from, struct sim_result *r);
+/*
+ * CLOCK with an age of up to @max_age laps (a design candidate, not in the
+ * kernel): a page found referenced gains a lap of credit, an unreferenced
+ * page with credit spends one instead of being evicted.  0 is sim_clock().
+ */
+int sim_clock_aged(const uint32_t *t, size_t n, uint32_t nr_pages,
+		   uint32_t cap, unsigned int max_age, size_t measure_from,
+		   struct sim_result *r);
 int sim_min(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
 	    size_t measure_from, struct sim_result *r);
 

@@ -14,6 +14,12 @@ eq "trace csv" "$("$SIM" --trace $T --capacity 3 --csv)" "trace,1,6,0,12,0,3,12,
 eq "trace csv cap4" "$("$SIM" --trace $T --capacity 4 --csv | cut -d, -f9-)" "10,8,6"
 eq "trace measured from 6" "$("$SIM" --trace $T --measure-from 6 --capacity 3 --csv | cut -d, -f8-)" "6,3,4,3"
 
+# Aged CLOCK (design candidate): worked by hand in test_sim.c; extra column.
+eq "aged trace" "$("$SIM" --trace 1,1,2,3,4,1 --capacity 2 --age 1 --csv | cut -d, -f9-)" "5,5,4,4"
+eq "aged header" "$("$SIM" --trace 1,2 --capacity 2 --age 2 --csv --header | head -1 | cut -d, -f11-)" "min_misses,aged_clock_misses"
+"$SIM" --trace 1,2 --capacity 2 --age 0 >/dev/null 2>&1 && bad "--age 0 accepted" || ok
+"$SIM" --trace 1,2 --capacity 2 --age 8 >/dev/null 2>&1 && bad "--age 8 accepted" || ok
+
 # Schema and one line per capacity.
 H=pattern,vcpus,regions,warmup,steps,seed,capacity,accesses,fifo_misses,clock_misses,min_misses
 ARGS=(--pattern hotcold --regions 256 --vcpus 4 --warmup 2000 --steps 8000 --seed 1

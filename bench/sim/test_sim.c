@@ -103,6 +103,25 @@ static void test_hand_traces(void)
 		CHECK_EQ("clock cap1", run(sim_clock, c, N(c), 1, 0).total, 5);
 		CHECK_EQ("min cap1", run(sim_min, c, N(c), 1, 0).total, 5);
 	}
+
+	/*
+	 * Aged CLOCK, cap 2, trace 1 1 2 3 4 1 (worked by hand): 1 miss, hit
+	 * (ref); 2 miss; 3: 1's ref becomes a lap of credit, 2 evicted; 4: 1
+	 * spends its credit, 3 evicted; 1 hits: 4 misses.  Plain CLOCK
+	 * evicts 1 at the 4 and misses it again: 5.  Age 0 is plain CLOCK.
+	 */
+	{
+		static const uint32_t d[] = { 1, 1, 2, 3, 4, 1 };
+
+		CHECK_EQ("clock d cap2", run(sim_clock, d, N(d), 2, 0).total, 5);
+		r.total = 99;
+		sim_clock_aged(d, N(d), 5, 2, 1, 0, &r);
+		CHECK_EQ("aged1 d cap2", r.total, 4);
+		sim_clock_aged(d, N(d), 5, 2, 0, 0, &r);
+		CHECK_EQ("aged0 d cap2", r.total, 5);
+		sim_clock_aged(a, N(a), 6, 3, 0, 0, &r);
+		CHECK_EQ("aged0 a cap3 == clock", r.total, 10);
+	}
 }
 
 /* MIN against brute force over every eviction choice, on small traces. */
