@@ -7,7 +7,8 @@
 #   make bench      fifo vs clock vs sharded across vCPU counts beside Belady's
 #                   MIN: quick matrix (FULL=1 the whole one; BENCH_* overrides,
 #                   see scripts/bench.sh) -> bench/results/
-#   make kernel-tree / export / patches / checkpatch / splat-baseline / clean
+#   make kernel-tree / export / patches / checkpatch / bisect-build /
+#        splat-baseline / clean
 
 FLAVOR  ?= debug
 SUITE   ?= smoke
@@ -19,7 +20,7 @@ RUNFLAGS = --flavor $(FLAVOR) --suite $(SUITE) --vcpus $(VCPUS) --mem $(MEM) \
 	   --timeout $(TIMEOUT) $(if $(APPEND),--append "$(APPEND)")
 
 SHELL := /bin/bash
-.PHONY: all run test unit kernel guest bench kernel-tree export patches checkpatch \
+.PHONY: all run test unit kernel guest bench kernel-tree export patches checkpatch bisect-build \
 	splat-baseline timings-reset timings clean distclean help
 
 all: help
@@ -78,6 +79,10 @@ patches:
 # checkpatch --strict on the series and the new files. Patches go in on
 # stdin: checkpatch treats a git-tracked *.patch named on its command line as
 # a source file and flags the blank context lines.
+# Every commit of the series builds with W=1, no warnings in touched files.
+bisect-build:
+	scripts/bisect-build.sh
+
 checkpatch: kernel-tree
 	@rc=0; for p in $$(grep -v '^#' kernel/patches/series); do \
 		out=$$(perl build/src/linux/scripts/checkpatch.pl --strict --no-tree - < kernel/patches/$$p) || rc=1; \

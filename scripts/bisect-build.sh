@@ -4,7 +4,8 @@
 # (build/src/linux-bisect, so the main tree is left alone) and builds
 # arch/x86/kvm/ and virt/kvm/ with W=1 under the debug configuration.
 # A commit that fails to build, or that makes W=1 warn in a file the series
-# touches, fails the script. SPARSE=1 adds sparse (C=1): slower.
+# touches, fails the script. SPARSE=1 adds sparse (C=1): slower. FROM=REV
+# starts at REV instead of 'sources' (e.g. FROM=HEAD~1 after a new patch).
 #
 # usage: scripts/bisect-build.sh          (log: build/bisect/bisect.log)
 set -euo pipefail
@@ -32,7 +33,9 @@ cflags=(W=1)
 # Files the series touches (new files included): warnings there count.
 touched=$(git -C "$KSRC" diff --name-only pristine HEAD -- '*.c' '*.h')
 fails=0
-for c in $(git -C "$KSRC" rev-list --reverse sources^..HEAD); do
+from=${FROM:-sources}
+git -C "$KSRC" rev-parse -q --verify "$from^{commit}" >/dev/null || die "FROM=$from is not a commit of $KSRC"
+for c in $(git -C "$KSRC" rev-list --reverse "$from^..HEAD"); do
 	subj=$(git -C "$KSRC" log -1 --format=%s "$c")
 	git -C "$wt" checkout -q --detach "$c"
 	info "building $(git -C "$KSRC" log -1 --format=%h "$c") $subj"
