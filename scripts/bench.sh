@@ -16,9 +16,10 @@
 # sim.csv are also copied into bench/results/.
 #
 # The default matrix is the quick one: 5 patterns x vCPUs 1,2,4,8,16 x
-# quotas 96,160 x 3 policies x 3 reps = 450 runs, about 17 min of boot on 2
-# cores under TCG (~2 s a run). FULL=1 adds quota 256 (675 runs). Every knob
-# can be overridden from the environment (lists comma-separated):
+# quotas 96,160 x 3 policies x 3 reps = 450 runs: 11.5 min of boot on 2
+# cores under TCG (~1.5 s a run; measured 2026-11-26). FULL=1 adds quota 256
+# (675 runs, ~18 min). Every knob can be overridden from the environment
+# (lists comma-separated):
 #   BENCH_PATTERNS  patterns (hotcold,hotscan,loop,phase,private)
 #   BENCH_VCPUS     vCPU counts of the benchmark VM
 #   BENCH_QUOTAS    shadow-page quotas (KVM_SET_NR_MMU_PAGES), >= 64
@@ -133,7 +134,8 @@ else
 	[ -x "$sim" ] || die "make -C bench sim did not produce $sim"
 	[ -f "$TOP/bench/report/report.py" ] || die "bench/report/report.py is missing"
 	need_pkgs python3:python3
-	python3 -c 'import matplotlib' 2>/dev/null || need_pkgs /usr/lib/python3/dist-packages/matplotlib:python3-matplotlib
+	# report.py runs itself again under /usr/bin/python3 for Debian's matplotlib.
+	need_pkgs /usr/lib/python3/dist-packages/matplotlib:python3-matplotlib
 fi
 
 # ---- run ----
@@ -163,7 +165,7 @@ for f in "$out"/results/bench-fail-*.txt; do
 	[ -e "$f" ] || continue
 	echo "--- $f"; head -n 30 "$f"
 done
-info "runs: $(($(now) - t_run)) s for $total runs; raw results in $out"
+info "boot: $(($(now) - t_run)) s for a matrix of $total runs; raw results in $out"
 if [ ${#fails[@]} -gt 0 ]; then
 	for f in "${fails[@]}"; do echo "FAIL: $f"; done
 	exit 1
