@@ -2,7 +2,7 @@
 #
 #   make run        build the debug kernel and guest, run the smoke suite
 #   make test       userspace tests + debug kernel + smoke suite + splat check
-#   make kernel     build one flavor (FLAVOR=debug|kasan|bench)
+#   make kernel     build one flavor (FLAVOR=debug|kasan|bench|lockstat)
 #   make guest      build the guest initramfs (selftests + project programs)
 #   make bench      fifo vs clock vs sharded across vCPU counts beside Belady's
 #                   MIN: quick matrix (FULL=1 the whole one; BENCH_* overrides,
@@ -61,8 +61,8 @@ timings:
 test: timings-reset
 	@t0=$$(date +%s); scripts/deps.sh; echo "deps $$(( $$(date +%s) - t0 ))" >> build/timings.txt
 	$(MAKE) unit
-	@t0=$$(date +%s); for f in kasan bench; do scripts/kbuild.sh --config-only $$f || exit 1; done; \
-		echo "configs-kasan-bench $$(( $$(date +%s) - t0 ))" >> build/timings.txt
+	@t0=$$(date +%s); for f in kasan bench lockstat; do scripts/kbuild.sh --config-only $$f || exit 1; done; \
+		echo "configs-kasan-bench-lockstat $$(( $$(date +%s) - t0 ))" >> build/timings.txt
 	$(MAKE) kernel FLAVOR=debug
 	$(MAKE) guest
 	@scripts/run-guest.sh --flavor debug --suite smoke --vcpus 2 --mem 2G --timeout 1500; \

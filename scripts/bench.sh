@@ -10,7 +10,10 @@
 #     (bench/guest/shadow_bench.c) -> one row of runs.csv;
 #  3. replays every cell's trace through the simulator (FIFO, CLOCK, MIN) at
 #     capacity = quota - overhead (the cell's median overhead) -> sim.csv;
-#  4. bench/report/report.py -> bench/results/ (summary.csv, REPORT.md, PNGs).
+#  4. boots a second, smaller matrix on the lockstat flavor (CONFIG_LOCK_STAT)
+#     for mmu_lock contention from /proc/lock_stat: its lock tracking slows
+#     every lock, so these runs are kept apart (runs-lockstat.csv);
+#  5. bench/report/report.py -> bench/results/ (summary.csv, REPORT.md, PNGs).
 #
 # Raw results and the boot log stay in build/bench-runs/STAMP/; runs.csv and
 # sim.csv are also copied into bench/results/.
@@ -36,6 +39,9 @@
 #   BENCH_NO_BUILD=1  use the kernel and guest image as they are (no rebuild)
 #   BENCH_NO_SIM=1    skip the simulator and the report (development only)
 #   BENCH_OUT       where the report goes (default bench/results)
+#   BENCH_LOCKSTAT=0  skip the lockstat boot; its matrix: BENCH_LS_PATTERNS
+#                   (hotcold,hotscan), BENCH_LS_VCPUS (1,4,16), BENCH_LS_QUOTAS
+#                   (96), BENCH_LS_REPS (3), the rest as above
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -64,12 +70,27 @@ mem=${BENCH_MEM:-2G}
 l1_vcpus=${BENCH_L1_VCPUS:-2}
 accel=${BENCH_ACCEL:-auto}
 results=${BENCH_OUT:-$TOP/bench/results}
+lockstat=${BENCH_LOCKSTAT:-1}
+ls_patterns=${BENCH_LS_PATTERNS:-hotcold,hotscan}
+ls_vcpus=${BENCH_LS_VCPUS:-1,4,16}
+ls_quotas=${BENCH_LS_QUOTAS:-96}
+ls_reps=${BENCH_LS_REPS:-3}
 
 # ---- validate the matrix before spending minutes on builds ----
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 is_list() { [[ $1 =~ ^[a-z0-9]+(,[a-z0-9]+)*$ ]]; }
-for v in patterns vcpus quotas policies; do
+case $lockstat in 0 | 1) ;; *) die "BENCH_LOCKSTAT wants 0 or 1, got '$lockstat'" ;; esac
+for v in patterns vcpus quotas policies ls_patterns ls_vcpus ls_quotas; do
 	is_list "${!v}" || die "BENCH_${v^^}='${!v}': want a comma-separated list"
+done
+for p in ${ls_patterns//,/ }; do
+	[[ $p =~ ^(hotcold|hotscan|loop|phase|private)$ ]] || die "BENCH_LS_PATTERNS: unknown pattern '$p'"
+done
+for n in ${ls_vcpus//,/ }; do
+	[ "$n" -ge 1 ] && [ "$n" -le 64 ] || die "BENCH_LS_VCPUS: '$n' is not in 1..64"
+done
+for q in ${ls_quotas//,/ }; do
+	[ "$q" -ge 64 ] || die "BENCH_LS_QUOTAS: $q is below KVM's minimum of 64 shadow pages"
 done
 for p in ${patterns//,/ }; do
 	case $p in hotcold | hotscan | loop | phase | private) ;;
@@ -81,7 +102,7 @@ for p in ${policies//,/ }; do
 	*) die "BENCH_POLICIES: unknown policy '$p' (fifo clock sharded)" ;;
 	esac
 done
-for v in regions steps warmup reps seed hot_pct hot_hit_pct l1_vcpus; do
+for v in regions steps warmup reps seed hot_pct hot_hit_pct l1_vcpus ls_reps; do
 	is_uint "${!v}" || die "BENCH_${v^^}='${!v}': want a non-negative integer"
 done
 [ "$regions" -ge 1 ] && [ "$regions" -le 65536 ] || die "BENCH_REGIONS wants 1..65536, got $regions"
@@ -102,6 +123,8 @@ done
 npol=$(tr ',' '\n' <<<"$policies" | wc -l)
 ncells=$(( $(tr ',' '\n' <<<"$patterns" | wc -l) * $(tr ',' '\n' <<<"$vcpus" | wc -l) * $(tr ',' '\n' <<<"$quotas" | wc -l) ))
 total=$((reps * ncells * npol))
+count() { tr ',' '\n' <<<"$1" | wc -l; }
+ls_total=$((ls_reps * npol * $(count "$ls_patterns") * $(count "$ls_vcpus") * $(count "$ls_quotas")))
 # The deadline stops the guest before the host kills it, so what ran still
 # comes back (and the run fails, saying so).
 deadline=${BENCH_DEADLINE:-$d_deadline}
@@ -115,14 +138,18 @@ tcg | kvm) ;;
 esac
 
 info "matrix: $patterns x vcpus $vcpus x quotas $quotas x $reps reps x $policies = $total runs (regions $regions, steps $steps, warmup $warmup per run; $accel)"
+[ "$lockstat" = 0 ] || info "lockstat boot: $ls_patterns x vcpus $ls_vcpus x quotas $ls_quotas x $ls_reps reps x $policies = $ls_total runs"
 
 # ---- build ----
 if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
 	[ -f "$BUILD/bench/arch/x86/boot/bzImage" ] || die "BENCH_NO_BUILD=1 but no bench kernel in $BUILD/bench"
 	[ -f "$BUILD/guest/initramfs.gz" ] || die "BENCH_NO_BUILD=1 but no guest image"
-	info "BENCH_NO_BUILD=1: using the kernel and guest image as they are"
+	[ "$lockstat" = 0 ] || [ -f "$BUILD/lockstat/arch/x86/boot/bzImage" ] ||
+		die "BENCH_NO_BUILD=1 but no lockstat kernel in $BUILD/lockstat (or BENCH_LOCKSTAT=0)"
+	info "BENCH_NO_BUILD=1: using the kernels and guest image as they are"
 else
 	"$TOP/scripts/kbuild.sh" bench
+	[ "$lockstat" = 0 ] || "$TOP/scripts/kbuild.sh" lockstat
 	"$TOP/scripts/guest.sh"
 fi
 sim=$BUILD/bench-sim/sim
@@ -139,44 +166,66 @@ else
 fi
 
 # ---- run ----
-out=$BUILD/bench-runs/$(date +%Y%m%d-%H%M%S)
-append="bench_patterns=$patterns bench_vcpus=$vcpus bench_quotas=$quotas bench_regions=$regions"
-append+=" bench_steps=$steps bench_warmup=$warmup bench_reps=$reps bench_seed=$seed"
-append+=" bench_policies=$policies bench_hot_pct=$hot_pct bench_hot_hit_pct=$hot_hit_pct"
-append+=" bench_deadline=$deadline"
-t_run=$(now)
-set +e
-"$TOP/scripts/run-guest.sh" --flavor bench --suite bench --vcpus "$l1_vcpus" --mem "$mem" \
-	--timeout "$qemu_timeout" --accel "$accel" --append "$append" --out "$out"
-grc=$?
-set -e
+# boot_matrix FLAVOR OUT PATTERNS VCPUS QUOTAS REPS TOTAL: one boot runs the
+# matrix; fails loudly unless OUT/results/runs.csv has exactly TOTAL rows.
+boot_matrix() {
+	local flavor=$1 out=$2 pats=$3 vcs=$4 qs=$5 nreps=$6 ntotal=$7 append grc runs nrows bad f t0
+	append="bench_patterns=$pats bench_vcpus=$vcs bench_quotas=$qs bench_regions=$regions"
+	append+=" bench_steps=$steps bench_warmup=$warmup bench_reps=$nreps bench_seed=$seed"
+	append+=" bench_policies=$policies bench_hot_pct=$hot_pct bench_hot_hit_pct=$hot_hit_pct"
+	append+=" bench_deadline=$deadline"
+	t0=$(now)
+	set +e
+	"$TOP/scripts/run-guest.sh" --flavor "$flavor" --suite bench --vcpus "$l1_vcpus" --mem "$mem" \
+		--timeout "$qemu_timeout" --accel "$accel" --append "$append" --out "$out"
+	grc=$?
+	set -e
+	runs=$out/results/runs.csv
+	fails=()
+	[ "$grc" = 0 ] || fails+=("the $flavor boot failed (run-guest.sh status $grc; console log $out/console.log, guest log $out/results/bench.log)")
+	if [ ! -f "$runs" ]; then
+		fails+=("no runs.csv came back from the $flavor guest")
+	else
+		nrows=$(($(wc -l <"$runs") - 1))
+		[ "$nrows" = "$ntotal" ] || fails+=("$flavor runs.csv has $nrows rows, the matrix has $ntotal runs")
+		bad=$(awk -F, 'NR > 1 && NF != 26' "$runs" | wc -l)
+		[ "$bad" = 0 ] || fails+=("$bad row(s) of the $flavor runs.csv do not have 26 fields")
+		if [ "$flavor" = lockstat ]; then
+			bad=$(awk -F, 'NR > 1 && ($25 == "" || $26 == "")' "$runs" | wc -l)
+			[ "$bad" = 0 ] || fails+=("$bad lockstat row(s) lack the mmu_lock columns (no /proc/lock_stat?)")
+		fi
+	fi
+	for f in "$out"/results/bench-fail-*.txt; do
+		[ -e "$f" ] || continue
+		echo "--- $f"; head -n 30 "$f"
+	done
+	info "$flavor boot: $(($(now) - t0)) s for a matrix of $ntotal runs; raw results in $out"
+	if [ ${#fails[@]} -gt 0 ]; then
+		for f in "${fails[@]}"; do echo "FAIL: $f"; done
+		exit 1
+	fi
+}
+
+stamp=$(date +%Y%m%d-%H%M%S)
+out=$BUILD/bench-runs/$stamp
 runs=$out/results/runs.csv
-fails=()
-[ "$grc" = 0 ] || fails+=("the boot failed (run-guest.sh status $grc; console log $out/console.log, guest log $out/results/bench.log)")
-if [ ! -f "$runs" ]; then
-	fails+=("no runs.csv came back from the guest")
-else
-	nrows=$(($(wc -l <"$runs") - 1))
-	[ "$nrows" = "$total" ] || fails+=("runs.csv has $nrows rows, the matrix has $total runs")
-	bad=$(awk -F, 'NR > 1 && NF != 24' "$runs" | wc -l)
-	[ "$bad" = 0 ] || fails+=("$bad row(s) of runs.csv do not have 24 fields")
-fi
-for f in "$out"/results/bench-fail-*.txt; do
-	[ -e "$f" ] || continue
-	echo "--- $f"; head -n 30 "$f"
-done
-info "boot: $(($(now) - t_run)) s for a matrix of $total runs; raw results in $out"
-if [ ${#fails[@]} -gt 0 ]; then
-	for f in "${fails[@]}"; do echo "FAIL: $f"; done
-	exit 1
-fi
+t_run=$(now)
+boot_matrix bench "$out" "$patterns" "$vcpus" "$quotas" "$reps" "$total"
 record_time bench-runs $(($(now) - t_run))
+if [ "$lockstat" = 1 ]; then
+	out_ls=$BUILD/bench-runs/$stamp-lockstat
+	t_run=$(now)
+	boot_matrix lockstat "$out_ls" "$ls_patterns" "$ls_vcpus" "$ls_quotas" "$ls_reps" "$ls_total"
+	record_time bench-lockstat-runs $(($(now) - t_run))
+fi
 if [ "${BENCH_NO_SIM:-0}" = 1 ]; then
 	info "done (no simulator, no report): $runs"
 	exit 0
 fi
 mkdir -p "$results"
 cp "$runs" "$results/runs.csv"
+rm -f "$results/runs-lockstat.csv"
+[ "$lockstat" = 0 ] || cp "$out_ls/results/runs.csv" "$results/runs-lockstat.csv"
 
 # ---- simulate every cell at capacity = quota - median overhead ----
 # runs.csv: rep,policy,pattern,vcpus,quota,regions,warmup,steps,seed,overhead,...
@@ -208,6 +257,11 @@ accel_name=$([ "$accel" = kvm ] && echo KVM || echo TCG)
 # The kernel that booted, as it introduced itself.
 kernel=$(tr -d '\r' <"$out/console.log" | sed -n 's/.*Linux version \([^ ]*\) .*\(#[0-9][0-9]* .*\)$/\1 \2/p' | head -1)
 kernel="${kernel:-unknown}, bench flavor, tree HEAD $(git -C "$KSRC" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
+ls_args=()
+if [ "$lockstat" = 1 ]; then
+	ls_kernel=$(tr -d '\r' <"$out_ls/console.log" | sed -n 's/.*Linux version \([^ ]*\) .*\(#[0-9][0-9]* .*\)$/\1 \2/p' | head -1)
+	ls_args=(--lockstat "$results/runs-lockstat.csv" --lockstat-kernel "${ls_kernel:-unknown}, lockstat flavor")
+fi
 command="make bench"
 [ "$FULL" = 1 ] && command+=" FULL=1"
 for v in $(env | sed -n 's/^\(BENCH_[A-Z_0-9]*\)=.*/\1/p' | sort); do
@@ -215,7 +269,7 @@ for v in $(env | sed -n 's/^\(BENCH_[A-Z_0-9]*\)=.*/\1/p' | sort); do
 done
 python3 "$TOP/bench/report/report.py" --runs "$results/runs.csv" --sim "$results/sim.csv" \
 	--out "$results" --machine "$machine" --accel "$accel_name" --kernel "$kernel" \
-	--command "$command" ||
+	--command "$command" "${ls_args[@]}" ||
 	die "bench/report/report.py failed"
 record_time bench-total $(($(now) - t_all))
 info "done in $(($(now) - t_all)) s: report in $results (raw: $out)"

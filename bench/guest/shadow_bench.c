@@ -35,6 +35,10 @@
  *      high-water mark is cleared through debugfs before the phase).
  * touches_per_sec_per_vcpu is the mean over the vCPUs of S / (that vCPU's
  * own time from the release to its GUEST_DONE).
+ * mmu_lock_contentions, mmu_lock_wait_ns: from /proc/lock_stat (the
+ * lockstat kernel flavor only; empty otherwise), cleared before the
+ * measured phase: contended acquisitions of the mmu_lock class (read and
+ * write) and the total time spent waiting for it, by anyone, for any reason.
  *
  * Afterwards the host replays the trace (same generator) and checks that
  * every touched word holds exactly the number of touches the trace made:
@@ -70,7 +74,8 @@
 #define CSV_HEADER "rep,policy,pattern,vcpus,quota,regions,warmup,steps,seed,overhead," \
 	"pf_taken,mmu_cache_miss,mmu_recycled,mmu_shadow_zapped,evict_scanned," \
 	"evict_ref_skips,evict_young_skips,evict_wakeups,evict_batches,evict_direct," \
-	"evict_lock_ns,evict_lock_max_ns,measure_ns,touches_per_sec_per_vcpu"
+	"evict_lock_ns,evict_lock_max_ns,measure_ns,touches_per_sec_per_vcpu," \
+	"mmu_lock_contentions,mmu_lock_wait_ns"
 
 /* Shared with the guest (sync_global_to_guest). */
 static struct bp_params params;
@@ -239,6 +244,82 @@ static void read_line(const char *path, char *buf, size_t len, const char *dflt)
 	buf[strcspn(buf, "\n")] = 0;
 }
 
+#define LOCK_STAT	"/proc/lock_stat"
+
+#define LOCK_STAT_ON	"/proc/sys/kernel/lock_stat"
+
+static void write_str(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	bool ok;
+
+	TEST_ASSERT(f, "cannot open %s: %s", path, strerror(errno));
+	ok = fputs(s, f) >= 0;
+	TEST_ASSERT(!fclose(f) && ok, "writing %s: %s", path, strerror(errno));
+}
+
+/*
+ * Turn lock statistics on (collection is off by default) and clear them;
+ * false when the kernel has none.
+ */
+static bool lock_stat_clear(void)
+{
+	if (access(LOCK_STAT, F_OK))
+		return false;
+	write_str(LOCK_STAT_ON, "1\n");
+	write_str(LOCK_STAT, "0\n");
+	return true;
+}
+
+/*
+ * Sum the contentions and the total wait (us, 2 decimals, as lock_stat
+ * prints it) over the mmu_lock class's lines: "&(kvm)->mmu_lock:" in 6.12
+ * (KVM_MMU_LOCK_INIT), with "-W"/"-R" where lock_stat splits an rwlock.
+ * Every VM's mmu_lock is that one class: one VM runs at a time here.
+ */
+static bool mmu_lock_class(const char *name)
+{
+	static const char *const names[] = { "&(kvm)->mmu_lock", "&kvm->mmu_lock" };
+	size_t i, n;
+
+	for (i = 0; i < 2; i++) {
+		n = strlen(names[i]);
+		if (!strncmp(name, names[i], n) && (name[n] == ':' || name[n] == '-'))
+			return true;
+	}
+	return false;
+}
+
+static void lock_stat_mmu_lock(uint64_t *contentions, uint64_t *wait_ns)
+{
+	FILE *f = fopen(LOCK_STAT, "r");
+	char line[512], name[128];
+	unsigned long long bounces, cont;
+	double wmin, wmax, wtotal;
+	bool found = false;
+
+	TEST_ASSERT(f, "cannot read %s: %s", LOCK_STAT, strerror(errno));
+	*contentions = *wait_ns = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %127s %llu %llu %lf %lf %lf", name, &bounces,
+			   &cont, &wmin, &wmax, &wtotal) != 6)
+			continue;
+		if (!mmu_lock_class(name))
+			continue;
+		*contentions += cont;
+		*wait_ns += (uint64_t)(wtotal * 1000.0);
+		found = true;
+	}
+	if (!found) {
+		/* Show what is there, to fix the parser if the format moved. */
+		rewind(f);
+		for (int n = 0; n < 12 && fgets(line, sizeof(line), f); n++)
+			fputs(line, stderr);
+	}
+	fclose(f);
+	TEST_ASSERT(found, "%s has no &kvm->mmu_lock class", LOCK_STAT);
+}
+
 /* Guests must run on the shadow MMU, not on TDP. */
 static void check_shadow_mmu(void)
 {
@@ -374,6 +455,8 @@ int main(int argc, char *argv[])
 	uint64_t calib[S_NR_VM + 1], overhead, used, npages, max_done = 0;
 	bool have[O_HEADER_ONLY + 1] = { false }, header = false;
 	double rate_sum = 0;
+	uint64_t lock_cont = 0, lock_wait_ns = 0;
+	bool have_lock_stat;
 	uint64_t t[7];
 	char policy[32];
 	pthread_t *threads;
@@ -507,6 +590,7 @@ int main(int argc, char *argv[])
 	t[3] = now_ns();
 	if (vm_stats.desc[S_LOCK_MAX_NS])
 		reset_lock_max(vm);
+	have_lock_stat = lock_stat_clear();
 	snapshot(before, params.nr_vcpus);
 	clock_gettime(CLOCK_MONOTONIC, &t_release);
 	pthread_barrier_wait(&barrier);
@@ -514,6 +598,8 @@ int main(int argc, char *argv[])
 	for (i = 0; i < params.nr_vcpus; i++)
 		pthread_join(threads[i], NULL);
 	snapshot(after, params.nr_vcpus);
+	if (have_lock_stat)
+		lock_stat_mmu_lock(&lock_cont, &lock_wait_ns);
 	for (i = 0; i < params.nr_vcpus; i++) {
 		if (t_done_ns[i] > max_done)
 			max_done = t_done_ns[i];
@@ -537,7 +623,11 @@ int main(int argc, char *argv[])
 		else
 			fprintf(csv, ",%lu", after[i] - before[i]);
 	}
-	fprintf(csv, ",%lu,%.1f\n", max_done, rate_sum / params.nr_vcpus);
+	fprintf(csv, ",%lu,%.1f", max_done, rate_sum / params.nr_vcpus);
+	if (have_lock_stat)
+		fprintf(csv, ",%lu,%lu\n", lock_cont, lock_wait_ns);
+	else
+		fprintf(csv, ",,\n");
 	TEST_ASSERT(!fclose(csv), "writing the row: %s", strerror(errno));
 
 	kvm_vm_free(vm);

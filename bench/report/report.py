@@ -31,6 +31,8 @@ SIM_REQUIRED = ["pattern", "vcpus", "regions", "warmup", "steps", "seed",
                 "capacity", "accesses", "fifo_misses", "clock_misses",
                 "min_misses"]
 SIM_COLS = ["fifo_misses", "clock_misses", "min_misses"]
+LOCKSTAT_REQUIRED = ["rep", "policy", "pattern", "vcpus", "quota",
+                     "mmu_lock_contentions", "mmu_lock_wait_ns", "evict_lock_ns"]
 INT_COLS = {"vcpus", "quota", "regions", "warmup", "steps", "seed", "rep",
             "capacity", "accesses"}
 POLICIES = ["fifo", "clock", "sharded"]
@@ -345,6 +347,34 @@ def lock_table(summary):
     return lines
 
 
+def lockstat_table(rows):
+    """mmu_lock contention from the lockstat-flavor boot, median [min-max]."""
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["pattern"], r["vcpus"], r["quota"], r["policy"]), []).append(r)
+
+    def rng(vals, scale=1.0):
+        vals = sorted(v / scale for v in vals)
+        med = statistics.median(vals)
+        if vals[0] == vals[-1]:
+            return fmt(round(med, 1))
+        return f"{fmt(round(med, 1))} [{fmt(round(vals[0], 1))}–{fmt(round(vals[-1], 1))}]"
+
+    lines = ["| pattern | quota | vCPUs | reps | contentions fifo | clock | sharded "
+             "| wait ms fifo | clock | sharded | evict hold ms fifo | clock | sharded |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    cells = sorted({k[:3] for k in groups}, key=lambda k: (k[0], k[2], k[1]))
+    for c in cells:
+        g = [groups.get(c + (p,), []) for p in POLICIES]
+        reps = min(len(x) for x in g) if all(g) else 0
+        cont = [rng([r["mmu_lock_contentions"] for r in x]) if x else "-" for x in g]
+        wait = [rng([r["mmu_lock_wait_ns"] for r in x], 1e6) if x else "-" for x in g]
+        hold = [rng([r["evict_lock_ns"] for r in x], 1e6) if x else "-" for x in g]
+        lines.append(f"| {c[0]} | {c[2]} | {c[1]} | {reps} | " +
+                     " | ".join(cont + wait + hold) + " |")
+    return lines
+
+
 def fifo_gap_table(summary):
     lines = ["| pattern | vCPUs | quota | capacity | sim FIFO | measured FIFO (median) | gap |",
              "|---|---:|---:|---:|---:|---:|---:|"]
@@ -493,6 +523,10 @@ def main(argv):
     ap.add_argument("--command", default="not given", help="command that made the runs")
     ap.add_argument("--date", default=None, help="date to print (default: now, UTC)")
     ap.add_argument("--no-charts", action="store_true")
+    ap.add_argument("--lockstat", default=None,
+                    help="runs CSV of the separate lockstat-flavor boot (mmu_lock contention)")
+    ap.add_argument("--lockstat-kernel", default="not given",
+                    help="kernel of the lockstat boot")
     a = ap.parse_args(argv)
 
     try:
@@ -500,6 +534,9 @@ def main(argv):
         sims = read_csv(a.sim, SIM_REQUIRED, "sim")
         if not runs:
             raise InputError(f"runs CSV {a.runs} has no rows")
+        lockstat = read_csv(a.lockstat, LOCKSTAT_REQUIRED, "lockstat runs") if a.lockstat else None
+        if lockstat is not None and not lockstat:
+            raise InputError(f"lockstat runs CSV {a.lockstat} has no rows")
     except InputError as e:
         print(f"report.py: {e}", file=sys.stderr)
         return 2
@@ -542,6 +579,15 @@ def main(argv):
     md += ["## Refaults (mmu_cache_miss) beside the simulation", ""] + refault_table(summary) + [""]
     md += ["## Eviction lock hold time (evict_lock_ns) and throughput by vCPU count", ""]
     md += lock_table(summary) + [""]
+    if lockstat:
+        md += ["## mmu_lock contention (lock_stat, separate boot)", "",
+               f"From a second boot of a kernel with `CONFIG_LOCK_STAT` ({a.lockstat_kernel}), "
+               "whose lock tracking slows every lock operation: these runs are never mixed "
+               "with the ones above. Per run, `/proc/lock_stat` is cleared before the measured "
+               "phase and the `&(kvm)->mmu_lock` class is read after it: contended acquisitions "
+               "(read and write) and total wait, by anyone for any reason (faults wait too); "
+               "the eviction hold time of the same runs beside them.", ""]
+        md += lockstat_table(lockstat) + [""]
     md += ["## Targets", "",
            "Evaluated mechanically on hotcold and hotscan cells whose capacity is below "
            "the number of regions, from medians over reps (also in targets.csv).", ""]

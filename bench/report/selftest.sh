@@ -147,6 +147,25 @@ T2=$T/outq
 eq "quota match: capacity" "$(awk -F, 'NR > 1 && $1 == "hotcold" && $2 == 8 && $7 == "clock" { print $10 }' "$T2/summary.csv")" 78
 eq "quota match: MIN" "$(awk -F, 'NR > 1 && $1 == "hotcold" && $2 == 8 && $7 == "clock" { print $NF }' "$T2/summary.csv")" 210
 
+# The lockstat boot's CSV: a contention table, medians over reps; wait in ms.
+{ echo "rep,policy,pattern,vcpus,quota,evict_lock_ns,mmu_lock_contentions,mmu_lock_wait_ns"
+  for rep in 0 1 2; do
+	echo "$rep,fifo,hotcold,16,96,$((4000000 + rep * 1000000)),$((100 + rep * 10)),$((2000000 * (rep + 1)))"
+	echo "$rep,clock,hotcold,16,96,3000000,50,1000000"
+	echo "$rep,sharded,hotcold,16,96,1500000,$((7 - rep)),500000"
+  done; } >"$T/lockstat.csv"
+"$PY" report.py "${R[@]}" --lockstat "$T/lockstat.csv" --lockstat-kernel "ls-kernel" \
+	--out "$T/outl" --no-charts >/dev/null 2>&1 && ok || bad "report.py failed with --lockstat"
+for s in "## mmu_lock contention" "ls-kernel" \
+	 "| hotcold | 96 | 16 | 3 | 110 [100–120] | 50 | 6 [5–7] | 4 [2–6] | 1 | 0.5 | 5 [4–6] | 3 | 1.5 |"; do
+	grep -qF -- "$s" "$T/outl/REPORT.md" && ok || bad "lockstat REPORT.md lacks '$s'"
+done
+grep -qF "mmu_lock contention" "$T/out/REPORT.md" && bad "contention section without --lockstat" || ok
+sed 's/,mmu_lock_wait_ns$//; s/,[0-9]*$//' "$T/lockstat.csv" >"$T/lockstat-bad.csv"
+"$PY" report.py "${R[@]}" --lockstat "$T/lockstat-bad.csv" --out "$T/outlb" --no-charts \
+	>/dev/null 2>"$T/lserr" && bad "lockstat CSV without mmu_lock_wait_ns accepted" ||
+	{ grep -qF "mmu_lock_wait_ns" "$T/lserr" && ok || bad "lockstat refusal does not name the column"; }
+
 # Whatever python3 is first in PATH (a pyenv or venv one may lack
 # matplotlib: report.py then runs itself under /usr/bin/python3).
 python3 report.py "${R[@]}" --out "$T/outp" >/dev/null 2>&1 && [ -s "$T/outp/refaults.png" ] &&
