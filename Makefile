@@ -97,7 +97,8 @@ splat-baseline:
 	scripts/splat-baseline.sh $(FLAVOR) $(SUITE)
 
 clean:
-	rm -rf build/debug build/kasan build/bench build/guest build/selftests build/runs build/patches
+	rm -rf build/debug build/kasan build/bench build/lockstat build/guest build/selftests build/runs \
+		build/patches build/bench-sim build/bench-runs build/bisect build/concurrency-tests
 
 distclean:
 	rm -rf build
