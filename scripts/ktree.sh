@@ -139,6 +139,11 @@ export_tree() {
 			n=$((n - 1))
 			continue
 		fi
+		# Blank context lines become empty lines, which git am/apply read
+		# as empty context: checkpatch run on a git-tracked *.patch checks
+		# it as a source file and flags the lone space as trailing
+		# whitespace.
+		perl -i -pe '$d = 1 if /^diff --git /; s/^ $// if $d' "$p"
 		echo "${p##*/}" >>"$TOP/kernel/patches/series"
 	done
 	echo "$(want_stamp) $(G rev-parse HEAD)" >"$STAMP"
