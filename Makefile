@@ -1,7 +1,8 @@
 # Shadow-page eviction for KVM: workbench entry points. See README.md.
 #
 #   make run        build the debug kernel and guest, run the smoke suite
-#   make test       userspace tests + debug kernel + smoke suite + splat check
+#   make test       userspace tests + debug kernel + one boot per policy
+#                   (smoke/evict suites) + splat check
 #   make kernel     build one flavor (FLAVOR=debug|kasan|bench|lockstat)
 #   make guest      build the guest initramfs (selftests + project programs)
 #   make bench      fifo vs clock vs sharded across vCPU counts beside Belady's
@@ -16,6 +17,10 @@ VCPUS   ?= 2
 MEM     ?= 2G
 TIMEOUT ?= 1500
 APPEND  ?=
+# make test boots the debug kernel once per policy: the smoke suite under
+# fifo (the default), the evict suite (16 vCPUs at the minimum quota, a
+# skewed working set) under clock and sharded.
+TEST_POLICIES ?= fifo clock sharded
 RUNFLAGS = --flavor $(FLAVOR) --suite $(SUITE) --vcpus $(VCPUS) --mem $(MEM) \
 	   --timeout $(TIMEOUT) $(if $(APPEND),--append "$(APPEND)")
 
@@ -65,8 +70,11 @@ test: timings-reset
 		echo "configs-kasan-bench-lockstat $$(( $$(date +%s) - t0 ))" >> build/timings.txt
 	$(MAKE) kernel FLAVOR=debug
 	$(MAKE) guest
-	@scripts/run-guest.sh --flavor debug --suite smoke --vcpus 2 --mem 2G --timeout 1500; \
-		rc=$$?; $(MAKE) -s timings; exit $$rc
+	@rc=0; for pol in $(TEST_POLICIES); do \
+		suite=evict; [ $$pol = fifo ] && suite=smoke; \
+		scripts/run-guest.sh --flavor debug --suite $$suite --vcpus 2 --mem 2G --timeout 1500 \
+			--append kvm.shadow_evict=$$pol || rc=1; \
+	done; $(MAKE) -s timings; exit $$rc
 
 # Commits made in build/src/linux go back to kernel/patches and kernel/src.
 export:

@@ -32,7 +32,7 @@ struct tpage {
 	int slot;
 	int magic;			/* atomic */
 	int hw_young;			/* atomic: models the SPTE Accessed bit */
-	int root_count;			/* zap lock */
+	int root_count;			/* zap lock; atomic: read by ops_pinned() */
 	bool invalid;			/* zap lock: role.invalid */
 	int visits;			/* zap lock: invariant checker scratch */
 	int creator;
@@ -74,6 +74,9 @@ struct world {
 	long zap_lock_ns, zap_lock_holds;
 	/* Sums of what se_ops.account reported. */
 	long st_scanned, st_ref_skips, st_young_skips, st_calls;
+	long st_readied, st_ready_stale, pinned_asks;
+	/* Called from ops_evictable() (zap lock held), for scripted races. */
+	void (*on_evictable)(struct world *w, struct tpage *q);
 	int time_zap_lock;
 };
 
@@ -213,7 +216,7 @@ static void w_unpin(struct world *w, struct tpage *q)
 	w_assert_locked(w);
 	if (q->root_count <= 0)
 		se_shim_fail("unpin of unpinned page");
-	if (!--q->root_count && q->invalid)
+	if (!__atomic_sub_fetch(&q->root_count, 1, __ATOMIC_RELAXED) && q->invalid)
 		tp_defer_free(q);
 }
 
@@ -242,6 +245,8 @@ static bool ops_evictable(struct se_cache *c, struct se_page *p)
 	struct tpage *q = tp_of(p);
 
 	w_assert_locked(w_of(c));
+	if (w_of(c)->on_evictable)
+		w_of(c)->on_evictable(w_of(c), q);
 	return !q->root_count && !q->invalid;
 }
 
@@ -298,6 +303,15 @@ static bool ops_young(struct se_cache *c, struct se_page *p)
 	return __atomic_exchange_n(&q->hw_young, 0, __ATOMIC_RELAXED);
 }
 
+/* KVM's hint reads sp->root_count without mmu_lock; ours reads it atomically. */
+static bool ops_pinned(struct se_cache *c, struct se_page *p)
+{
+	struct world *w = w_of(c);
+
+	__atomic_fetch_add(&w->pinned_asks, 1, __ATOMIC_RELAXED);
+	return __atomic_load_n(&tp_of(p)->root_count, __ATOMIC_RELAXED) > 0;
+}
+
 static void ops_account(struct se_cache *c, const struct se_scan_stats *st)
 {
 	struct world *w = w_of(c);
@@ -306,6 +320,8 @@ static void ops_account(struct se_cache *c, const struct se_scan_stats *st)
 	__atomic_fetch_add(&w->st_scanned, st->scanned, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&w->st_ref_skips, st->ref_skips, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&w->st_young_skips, st->young_skips, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->st_readied, st->readied, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->st_ready_stale, st->ready_stale, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&w->st_calls, 1, __ATOMIC_RELAXED);
 }
 
@@ -328,6 +344,7 @@ static const struct se_ops w_ops = {
 	.zap = ops_zap,
 	.commit = ops_commit,
 	.test_and_clear_young = ops_young,
+	.pinned = ops_pinned,
 	.account = ops_account,
 	.zap_contended = ops_zap_contended,
 };
@@ -414,7 +431,7 @@ static bool w_make_available(struct world *w)
 static const char *w_check(struct world *w, unsigned long slack)
 {
 	struct se_cache *c = &w->c;
-	unsigned long total = 0, on_active = 0;
+	unsigned long total = 0, on_active = 0, nready;
 	struct list_head *pos, *fpos;
 	unsigned int i, nr_shards;
 
@@ -422,7 +439,7 @@ static const char *w_check(struct world *w, unsigned long slack)
 	/* Shards are added without the zap lock: read it like the core does. */
 	nr_shards = __atomic_load_n(&c->nr_shards, __ATOMIC_ACQUIRE);
 	for (i = 0; i < nr_shards; i++) {
-		struct se_shard *s = c->shards[i];
+		struct se_shard *s = se_shard_at(c, i);
 		unsigned long n = 0;
 		bool hand_ok;
 
@@ -457,7 +474,29 @@ static const char *w_check(struct world *w, unsigned long slack)
 	if (total != c->nr_pages)
 		return "nr_pages mismatch";
 
-	fpos = c->shards[0]->ring.next;
+	/* Ready list: live pages that are on a ring, counted exactly. */
+	spin_lock(&c->ready_lock);
+	nready = 0;
+	list_for_each(pos, &c->ready) {
+		struct tpage *q = tp_of(list_entry(pos, struct se_page, ready));
+
+		if (__atomic_load_n(&q->magic, __ATOMIC_RELAXED) != TP_LIVE ||
+		    q->invalid || q->se.shard == SE_NO_SHARD ||
+		    ++nready > c->nr_pages) {
+			spin_unlock(&c->ready_lock);
+			return "dead, off-ring or repeated page on the ready list";
+		}
+	}
+	/* nr_ready changes under ready_lock alone (the lockless sweep). */
+	if (nready != c->nr_ready) {
+		spin_unlock(&c->ready_lock);
+		return "nr_ready mismatch";
+	}
+	spin_unlock(&c->ready_lock);
+	if (c->policy != SE_POLICY_SHARDED && nready)
+		return "ready list used by a policy that has none";
+
+	fpos = c->shard0.ring.next;
 	list_for_each(pos, &w->active) {
 		struct tpage *q = list_entry(pos, struct tpage, active);
 

@@ -207,7 +207,8 @@ static void *zapper_thread(void *arg)
 		case 5:				/* a vCPU loads a root */
 			q = random_live();
 			if (q && nroots < 16) {
-				q->root_count++;
+				/* ops_pinned() reads it without the zap lock. */
+				__atomic_fetch_add(&q->root_count, 1, __ATOMIC_RELAXED);
 				roots[nroots++] = q;
 				INC(pins);
 			}

@@ -82,7 +82,8 @@ timeout --signal=KILL "$limit" qemu-system-x86_64 "${qaccel[@]}" -smp "$vcpus" -
 qrc=${PIPESTATUS[0]}
 set -e
 secs=$(($(now) - t0))
-record_time "boot-$flavor-$suite" "$secs"
+policy=$(sed -n 's/.*kvm\.shadow_evict=\([a-z]*\).*/-\1/p' <<<"$append")
+record_time "boot-$flavor-$suite$policy" "$secs"
 
 fail=()
 if [ "$qrc" = 137 ]; then

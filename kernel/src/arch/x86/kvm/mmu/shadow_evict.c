@@ -22,22 +22,19 @@ static inline bool se_sharded(const struct se_cache *c)
 	return c->policy == SE_POLICY_SHARDED;
 }
 
-static struct se_shard *se_shard_alloc(void)
+static void se_shard_init(struct se_shard *s)
 {
-	struct se_shard *s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
-
-	if (s) {
-		spin_lock_init(&s->lock);
-		INIT_LIST_HEAD(&s->ring);
-		s->hand = &s->ring;
-	}
-	return s;
+	spin_lock_init(&s->lock);
+	INIT_LIST_HEAD(&s->ring);
+	s->hand = &s->ring;
+	s->nr = 0;
 }
 
 /*
- * One shard to start with: FIFO and CLOCK never have more, and for
+ * Shard 0 to start with: FIFO and CLOCK never have more, and for
  * SE_POLICY_SHARDED it holds the pages created without a vCPU.  Room for
- * @max_shards, added by se_shard_add() as vCPUs are created.
+ * @max_shards, added by se_shard_add() as vCPUs start using the cache; the
+ * table for them is allocated only then.  Cannot fail today.
  */
 int se_cache_init(struct se_cache *c, enum se_policy policy,
 		  const struct se_ops *ops, unsigned int max_shards)
@@ -45,16 +42,13 @@ int se_cache_init(struct se_cache *c, enum se_policy policy,
 	if (policy != SE_POLICY_SHARDED || !max_shards)
 		max_shards = 1;
 
-	c->shards = kvcalloc(max_shards, sizeof(*c->shards), GFP_KERNEL_ACCOUNT);
-	if (!c->shards)
-		return -ENOMEM;
-	c->shards[0] = se_shard_alloc();
-	if (!c->shards[0]) {
-		kvfree(c->shards);
-		c->shards = NULL;
-		return -ENOMEM;
-	}
+	se_shard_init(&c->shard0);
+	c->more = NULL;
 	spin_lock_init(&c->shards_lock);
+	spin_lock_init(&c->ready_lock);
+	INIT_LIST_HEAD(&c->ready);
+	c->nr_ready = 0;
+	c->ready_target = 0;
 	c->policy = policy;
 	c->ops = ops;
 	c->max_shards = max_shards;
@@ -69,44 +63,63 @@ int se_cache_init(struct se_cache *c, enum se_policy policy,
 	return 0;
 }
 
-/*
- * A new shard, for a vCPU being created: returns its index for se_insert(),
- * or -ENOMEM.  Runs concurrently with sweeps, inserts and other adds.  FIFO
- * and CLOCK have one ring, and a full table shares, so only allocation fails.
- */
-int se_shard_add(struct se_cache *c)
-{
-	struct se_shard *s;
-	unsigned int n;
-
-	if (!se_sharded(c))
-		return 0;
-
-	s = se_shard_alloc();
-	if (!s)
-		return -ENOMEM;
-
-	spin_lock(&c->shards_lock);
-	n = c->nr_shards;
-	if (n < c->max_shards) {
-		c->shards[n] = s;
-		/* Publishes *s and the table entry to acquire loads (DESIGN 7). */
-		smp_store_release(&c->nr_shards, n + 1);
-		s = NULL;
-	} else {
-		/* Only after max_shards creations, i.e. failed vCPU creations. */
-		n = c->max_shards - 1;
-	}
-	spin_unlock(&c->shards_lock);
-	kfree(s);
-	return n;
-}
-
 /* Shards whose table entries (and contents) this thread may use. */
 static inline unsigned int se_nr_shards(const struct se_cache *c)
 {
 	/* Pairs with the release in se_shard_add(). */
 	return smp_load_acquire(&c->nr_shards);
+}
+
+/*
+ * A new shard, for a vCPU that starts using the cache: returns its index for
+ * se_insert(), or -ENOMEM.  Runs concurrently with sweeps, inserts and other
+ * adds.  FIFO and CLOCK have one ring, and a full table shares its last
+ * shard, so only allocation fails.
+ */
+int se_shard_add(struct se_cache *c)
+{
+	struct se_shard **table = NULL;
+	struct se_shard *s;
+	unsigned int n;
+
+	if (!se_sharded(c) || c->max_shards < 2)
+		return 0;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return -ENOMEM;
+	se_shard_init(s);
+
+	/* nr_shards > 1 implies the table exists; else bring one along. */
+	if (se_nr_shards(c) == 1) {
+		table = kvcalloc(c->max_shards - 1, sizeof(*table),
+				 GFP_KERNEL_ACCOUNT);
+		if (!table) {
+			kfree(s);
+			return -ENOMEM;
+		}
+	}
+
+	spin_lock(&c->shards_lock);
+	if (!c->more) {
+		/* Ordered before readers by the release below. */
+		c->more = table;
+		table = NULL;
+	}
+	n = c->nr_shards;
+	if (n < c->max_shards) {
+		c->more[n - 1] = s;
+		/* Publishes *s and the table to acquire loads (DESIGN 7). */
+		smp_store_release(&c->nr_shards, n + 1);
+		s = NULL;
+	} else {
+		/* Only after max_shards - 1 adds, i.e. more than KVM allows. */
+		n = c->max_shards - 1;
+	}
+	spin_unlock(&c->shards_lock);
+	kfree(s);
+	kvfree(table);
+	return n;
 }
 
 /* Every page must have been removed (and the integration's RCU callbacks flushed). */
@@ -115,10 +128,11 @@ void se_cache_destroy(struct se_cache *c)
 	unsigned int i;
 
 	WARN_ON_ONCE(c->nr_pages);
-	for (i = 0; i < c->nr_shards; i++)
-		kfree(c->shards[i]);
-	kvfree(c->shards);
-	c->shards = NULL;
+	WARN_ON_ONCE(c->nr_ready || !list_empty(&c->ready));
+	for (i = 1; i < c->nr_shards; i++)
+		kfree(c->more[i - 1]);
+	kvfree(c->more);
+	c->more = NULL;
 }
 
 void se_set_limits(struct se_cache *c, unsigned long max_pages,
@@ -132,6 +146,8 @@ void se_set_limits(struct se_cache *c, unsigned long max_pages,
 	WRITE_ONCE(c->max_pages, max_pages);
 	WRITE_ONCE(c->wmark_low, wmark_low);
 	WRITE_ONCE(c->wmark_high, wmark_high);
+	/* Enough for a direct reclaim's refill, never more than a quarter. */
+	WRITE_ONCE(c->ready_target, min_t(unsigned long, SE_READY_MAX, max_pages / 4));
 }
 
 /* Zap lock held, and the shard lock for SE_POLICY_SHARDED. */
@@ -173,16 +189,17 @@ void se_insert(struct se_cache *c, struct se_page *p, unsigned int shard)
 
 	/* Out-of-range indices fold; KVM passes se_shard_add()'s result. */
 	shard %= se_nr_shards(c);
-	s = c->shards[shard];
+	s = se_shard_at(c, shard);
 	if (se_sharded(c)) {
 		/* Excludes the sweep, which runs without the zap lock. */
 		spin_lock(&s->lock);
 		__se_ring_add(c, s, p);
+		p->shard = shard;
 		spin_unlock(&s->lock);
 	} else {
 		__se_ring_add(c, s, p);
+		p->shard = shard;
 	}
-	p->shard = shard;
 
 	/* All writers hold the zap lock; lockless readers use hints. */
 	ASSERT_EXCLUSIVE_WRITER(c->nr_pages);
@@ -202,17 +219,30 @@ void se_remove(struct se_cache *c, struct se_page *p)
 		return;
 
 	/* Published before the insert, which the zap lock orders us after. */
-	s = c->shards[p->shard];
+	s = se_shard_at(c, p->shard);
 	if (se_sharded(c)) {
 		/* Excludes the sweep; see se_insert(). */
 		spin_lock(&s->lock);
 		__se_ring_del(s, p);
+		/*
+		 * Leave the ready list in the same step: a page on it is then
+		 * always live, and se_ready_push() (ready_lock only) sees
+		 * SE_NO_SHARD and does not queue a page that is going away.
+		 */
+		spin_lock(&c->ready_lock);
+		if (!list_empty(&p->ready)) {
+			list_del_init(&p->ready);
+			/* Writers hold ready_lock; see se_cache.nr_ready. */
+			WRITE_ONCE(c->nr_ready, c->nr_ready - 1);
+		}
+		p->shard = SE_NO_SHARD;
+		spin_unlock(&c->ready_lock);
 		spin_unlock(&s->lock);
 	} else {
 		__se_ring_del(s, p);
+		/* Revalidation reads this under the zap lock: DESIGN 5. */
+		p->shard = SE_NO_SHARD;
 	}
-	/* Revalidation reads this under the zap lock: DESIGN 5. */
-	p->shard = SE_NO_SHARD;
 
 	/* See se_insert(). */
 	ASSERT_EXCLUSIVE_WRITER(c->nr_pages);
@@ -321,7 +351,8 @@ static unsigned long se_quantum(struct se_cache *c, struct se_shard *s)
 	unsigned long total = READ_ONCE(c->nr_pages);
 	unsigned long nr = READ_ONCE(s->nr);
 
-	return 1 + nr * SE_SWEEP_ROUND / max(total, 1UL);
+	/* Never more than a lap of @s: each turn sees a page at most once. */
+	return min(1 + nr * SE_SWEEP_ROUND / max(total, 1UL), max(nr, 1UL));
 }
 
 static struct se_page *se_sweep_next(struct se_cache *c, struct se_sweep *sw)
@@ -329,7 +360,7 @@ static struct se_page *se_sweep_next(struct se_cache *c, struct se_sweep *sw)
 	struct se_page *p;
 
 	while (sw->empty < sw->nr) {
-		struct se_shard *s = c->shards[sw->shard];
+		struct se_shard *s = se_shard_at(c, sw->shard);
 
 		if (!sw->left)
 			sw->left = se_quantum(c, s);
@@ -348,15 +379,19 @@ static struct se_page *se_sweep_next(struct se_cache *c, struct se_sweep *sw)
 }
 
 /*
- * Upstream kvm_mmu_zap_oldest_mmu_pages(): from the tail, skipping roots.
- * @prev survives a zap that removed only @p; otherwise restart, which
- * yields the same order because everything behind @p is a root.
+ * Zap lock held: zap evictable pages of @s in list order from its tail
+ * until @nr are zapped.  With SE_POLICY_FIFO this is upstream's
+ * kvm_mmu_zap_oldest_mmu_pages() (the tail is the oldest page); for the
+ * CLOCK rings it is the forced pass of se_reclaim_clock().  It follows the
+ * ring's links, which only zap-lock holders change, never the hand, which
+ * the sharded sweep moves concurrently.  @prev survives a zap that removed
+ * only @p; otherwise restart, which visits the same pages again because
+ * everything behind @p was not evictable.
  */
-static unsigned long se_reclaim_fifo(struct se_cache *c, unsigned long nr,
-				     void *ctx, bool *zapped_any,
-				     struct se_scan_stats *st)
+static unsigned long se_reclaim_walk(struct se_cache *c, struct se_shard *s,
+				     unsigned long nr, void *ctx,
+				     bool *zapped_any, struct se_scan_stats *st)
 {
-	struct se_shard *s = c->shards[0];
 	struct list_head *pos, *prev;
 	unsigned long zapped = 0;
 	unsigned long gen;
@@ -381,15 +416,107 @@ restart:
 	return zapped;
 }
 
+/* Sweep thread, ready_lock not held: queue cold @p unless it left its ring. */
+static bool se_ready_push(struct se_cache *c, struct se_page *p)
+{
+	bool queued = false;
+
+	spin_lock(&c->ready_lock);
+	/* se_remove() sets SE_NO_SHARD under ready_lock: never queue a dying page. */
+	if (p->shard != SE_NO_SHARD && list_empty(&p->ready)) {
+		list_add_tail(&p->ready, &c->ready);
+		/* Writers hold ready_lock; see se_cache.nr_ready. */
+		WRITE_ONCE(c->nr_ready, c->nr_ready + 1);
+		queued = true;
+	}
+	spin_unlock(&c->ready_lock);
+	return queued;
+}
+
 /*
- * CLOCK and the sharded direct path.  No page pointer is held across a zap:
- * the hands are fixed by se_remove(), and we re-read them every step.
+ * Zap lock held: the oldest ready page, or NULL.  It stays live and on its
+ * ring while we hold the zap lock, since only se_remove() takes it off.
+ */
+static struct se_page *se_ready_pop(struct se_cache *c)
+{
+	struct se_page *p = NULL;
+
+	spin_lock(&c->ready_lock);
+	if (!list_empty(&c->ready)) {
+		p = list_first_entry(&c->ready, struct se_page, ready);
+		list_del_init(&p->ready);
+		/* See se_ready_push(). */
+		WRITE_ONCE(c->nr_ready, c->nr_ready - 1);
+	}
+	spin_unlock(&c->ready_lock);
+	return p;
+}
+
+/* Zap lock held: put back a page se_ready_pop() returned, at the head. */
+static void se_ready_unpop(struct se_cache *c, struct se_page *p)
+{
+	spin_lock(&c->ready_lock);
+	list_add(&p->ready, &c->ready);
+	/* See se_ready_push(). */
+	WRITE_ONCE(c->nr_ready, c->nr_ready + 1);
+	spin_unlock(&c->ready_lock);
+}
+
+/*
+ * Zap lock held, under rcu_read_lock(): is a page chosen without the zap lock
+ * still a victim?  Not if it was zapped meanwhile (maybe a root awaiting its
+ * last user), became a root, or was used since it was found cold: software
+ * mark or hardware Accessed bit, which costs it the second chance it gets.
+ */
+static bool se_still_victim(struct se_cache *c, struct se_page *p,
+			    struct se_scan_stats *st)
+{
+	if (p->shard == SE_NO_SHARD || !c->ops->evictable(c, p) ||
+	    se_page_young(c, p, st)) {
+		st->ready_stale++;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Zap lock held, under rcu_read_lock(): zap up to @nr pages from the ready
+ * list.  With @yield, stop once at least SE_MIN_BATCH zaps are done and
+ * others wait for the zap lock.
+ */
+static unsigned long se_zap_ready(struct se_cache *c, unsigned long nr,
+				  void *ctx, bool yield, bool *zapped_any,
+				  struct se_scan_stats *st)
+{
+	unsigned long zapped = 0;
+	unsigned int zaps = 0;
+	struct se_page *p;
+
+	while (zapped < nr && (p = se_ready_pop(c))) {
+		if (!se_still_victim(c, p, st))
+			continue;
+		if (yield && zaps >= SE_MIN_BATCH && c->ops->zap_contended &&
+		    c->ops->zap_contended(c)) {
+			/* Still cold: the next batch starts with it. */
+			se_ready_unpop(c, p);
+			break;
+		}
+		zapped += c->ops->zap(c, p, ctx);
+		*zapped_any = true;
+		zaps++;
+	}
+	return zapped;
+}
+
+/*
+ * CLOCK and the sharded direct path.  No page pointer is held across a zap
+ * except through the ready list, which se_remove() keeps exact.
  */
 static unsigned long se_reclaim_clock(struct se_cache *c, unsigned long nr,
 				      void *ctx, bool *zapped_any,
 				      struct se_scan_stats *st)
 {
-	unsigned long zapped = 0, idle = 0, steps;
+	unsigned long zapped = 0, idle = 0, steps = 0, limit;
 	unsigned int i, nr_shards = se_nr_shards(c);
 	struct se_sweep sw;
 	struct se_page *p;
@@ -397,12 +524,26 @@ static unsigned long se_reclaim_clock(struct se_cache *c, unsigned long nr,
 	/* The Accessed-bit hook's contract (shadow_evict.h). */
 	rcu_read_lock();
 
-	/* Phase 1: second chance, giving up after two laps' worth of steps. */
+	/* Sharded: victims the rebalancer chose ahead of need, O(1) each. */
+	if (se_sharded(c))
+		zapped = se_zap_ready(c, nr, ctx, false, zapped_any, st);
+
+	/*
+	 * Phase 1: second chance.  CLOCK gives up after two laps' worth of
+	 * fruitless steps; the sharded direct path, which runs only when the
+	 * rebalancer fell behind, after a fixed budget, so that a fault never
+	 * scans the whole VM under the zap lock before the forced pass.
+	 */
+	limit = 2 * (c->nr_pages + nr_shards);
+	if (se_sharded(c))
+		limit = min_t(unsigned long, limit, SE_SCAN_BUDGET);
 	se_sweep_begin(c, &sw);
-	while (zapped < nr && idle < 2 * (c->nr_pages + nr_shards)) {
+	while (zapped < nr && idle < limit &&
+	       (!se_sharded(c) || steps < limit)) {
 		p = se_sweep_next(c, &sw);
 		if (!p)
 			break;
+		steps++;
 		if (se_page_young(c, p, st) || !c->ops->evictable(c, p)) {
 			idle++;
 			continue;
@@ -414,24 +555,13 @@ static unsigned long se_reclaim_clock(struct se_cache *c, unsigned long nr,
 	se_sweep_end(c, &sw);
 
 	/*
-	 * Phase 2: pages are re-marked faster than the hands turn.  One forced
-	 * lap per shard visits every page (only our zaps change the rings now),
-	 * so this fails only where FIFO would.
+	 * Phase 2: pages are re-marked faster than the hands turn.  Walk every
+	 * ring by its links, which only zap-lock holders change, and zap what
+	 * is evictable, used or not: this fails only where FIFO would.
 	 */
-	for (i = 0; zapped < nr && i < nr_shards; i++) {
-		struct se_shard *s = c->shards[i];
-
-		for (steps = s->nr; zapped < nr && steps; steps--) {
-			p = se_hand_step(c, s);
-			if (!p)
-				break;
-			st->scanned++;
-			if (!c->ops->evictable(c, p))
-				continue;
-			zapped += c->ops->zap(c, p, ctx);
-			*zapped_any = true;
-		}
-	}
+	for (i = 0; zapped < nr && i < nr_shards; i++)
+		zapped += se_reclaim_walk(c, se_shard_at(c, i), nr - zapped,
+					  ctx, zapped_any, st);
 
 	rcu_read_unlock();
 	return zapped;
@@ -448,7 +578,8 @@ unsigned long se_reclaim(struct se_cache *c, unsigned long nr, void *ctx)
 		return 0;
 
 	if (c->policy == SE_POLICY_FIFO)
-		zapped = se_reclaim_fifo(c, nr, ctx, &zapped_any, &st);
+		zapped = se_reclaim_walk(c, &c->shard0, nr, ctx, &zapped_any,
+					 &st);
 	else
 		zapped = se_reclaim_clock(c, nr, ctx, &zapped_any, &st);
 
@@ -465,62 +596,57 @@ bool se_rebalance_needed(struct se_cache *c)
 }
 
 /*
- * Sweep without the zap lock, collecting up to @want cold pages.  The
- * pointers are valid until the caller's rcu_read_unlock().
+ * Sweep without the zap lock, queueing up to @want cold pages on the ready
+ * list.  Pages the integration says are pinned (roots) are passed over
+ * without consuming their referenced state.
  */
-static unsigned int se_collect(struct se_cache *c, struct se_page **victim,
-			       unsigned long want, struct se_scan_stats *st)
+static unsigned long se_collect(struct se_cache *c, unsigned long want,
+				struct se_scan_stats *st)
 {
-	unsigned long scanned;
+	unsigned long scanned, n = 0, limit;
 	struct se_sweep sw;
 	struct se_page *p;
-	unsigned int n = 0;
 
 	lockdep_assert_in_rcu_read_lock();
 	se_sweep_begin(c, &sw);
-	for (scanned = 0; n < want && scanned < SE_SCAN_BUDGET; scanned++) {
+	/* At most one lap: a second would only clear what the first set aside. */
+	limit = min_t(unsigned long, SE_SCAN_BUDGET,
+		      READ_ONCE(c->nr_pages) + sw.nr);
+	for (scanned = 0; n < want && scanned < limit; scanned++) {
 		p = se_sweep_next(c, &sw);
 		if (!p)
 			break;
-		if (!se_page_young(c, p, st))
-			victim[n++] = p;
+		if (c->ops->pinned && c->ops->pinned(c, p))
+			continue;
+		if (!se_page_young(c, p, st) && se_ready_push(c, p))
+			n++;
 	}
 	se_sweep_end(c, &sw);
+	st->readied += n;
 	return n;
 }
 
-/* Zap lock held: is a candidate from se_collect() still a victim? */
-static bool se_still_victim(struct se_cache *c, struct se_page *p)
-{
-	/* Zapped meanwhile (maybe a root awaiting its last user). */
-	if (p->shard == SE_NO_SHARD)
-		return false;
-	/* Used meanwhile: keep it; the bit stays set for the next lap. */
-	if (test_bit(SE_PAGE_REFERENCED, &p->flags))
-		return false;
-	/* Became a root, or is otherwise pinned. */
-	return c->ops->evictable(c, p);
-}
-
 /*
- * One bounded batch toward the low watermark.  Returns the pages zapped;
- * 0 when at or below the low watermark or when nothing cold was found.
+ * One bounded step toward the low watermark.  Sharded: top up the ready
+ * list without the zap lock (the excess over the low watermark plus
+ * ready_target pages, at most SE_BATCH per call), then, if above the low
+ * watermark, take the zap lock once to zap from it.  Returns the pages
+ * zapped: 0 when at or below the low watermark or when nothing cold was
+ * found.
  */
 unsigned long se_rebalance(struct se_cache *c, void *ctx)
 {
-	struct se_page *victim[SE_BATCH];
+	unsigned long zapped = 0, nr, low, want, ready;
 	struct se_scan_stats st = {};
-	unsigned long zapped = 0, nr, low;
 	bool zapped_any = false;
-	unsigned int i, n;
 
 	/* Hints; rechecked under the zap lock. */
 	nr = READ_ONCE(c->nr_pages);
 	low = READ_ONCE(c->wmark_low);
-	if (nr <= low)
-		return 0;
 
 	if (!se_sharded(c)) {
+		if (nr <= low)
+			return 0;
 		/* FIFO and CLOCK do all their work under the zap lock. */
 		c->ops->zap_lock(c);
 		if (c->nr_pages > c->wmark_low)
@@ -531,24 +657,22 @@ unsigned long se_rebalance(struct se_cache *c, void *ctx)
 		return zapped;
 	}
 
-	/* Keeps every candidate's memory valid until we are done: DESIGN 5. */
+	/* Keeps every page the sweep looks at valid: DESIGN 5. */
 	rcu_read_lock();
-	n = se_collect(c, victim, min_t(unsigned long, SE_BATCH, nr - low), &st);
-	if (n) {
+	want = (nr > low ? nr - low : 0) + READ_ONCE(c->ready_target);
+	/* Never more than there are pages: a small VM is not swept in vain. */
+	want = min(want, nr);
+	/* Lockless hint: the list is topped up again by the next call. */
+	ready = READ_ONCE(c->nr_ready);
+	if (ready < want)
+		se_collect(c, min_t(unsigned long, SE_BATCH, want - ready), &st);
+
+	if (nr > low && READ_ONCE(c->nr_ready)) {
 		c->ops->zap_lock(c);
-		for (i = 0; i < n && c->nr_pages > c->wmark_low; i++) {
-			/*
-			 * Yield to waiters once this hold made progress; the
-			 * rest of the batch is found again by a later sweep.
-			 */
-			if (zapped_any && c->ops->zap_contended &&
-			    c->ops->zap_contended(c))
-				break;
-			if (!se_still_victim(c, victim[i]))
-				continue;
-			zapped += c->ops->zap(c, victim[i], ctx);
-			zapped_any = true;
-		}
+		if (c->nr_pages > c->wmark_low)
+			zapped = se_zap_ready(c, min_t(unsigned long, SE_BATCH,
+						       c->nr_pages - c->wmark_low),
+					      ctx, true, &zapped_any, &st);
 		if (zapped_any && c->ops->commit)
 			c->ops->commit(c, ctx);
 		c->ops->zap_unlock(c);

@@ -10,6 +10,8 @@
  *    (in KVM: write_lock(&kvm->mmu_lock)).
  *  - se_mark(): any context; the caller keeps the page alive.
  *  - se_rebalance(): no lock held; takes RCU and the zap lock itself.
+ *    It keeps a per-cache "ready list" of cold pages found without the zap
+ *    lock; direct reclaim pops from it in O(1) before scanning.
  *  - se_shard_add(): any sleepable context, concurrently with everything.
  *  - A page removed with se_remove() must not be freed before an RCU grace
  *    period has elapsed (call_rcu()) when the policy is SE_POLICY_SHARDED.
@@ -44,14 +46,27 @@ enum {
 #define SE_SCAN_BUDGET		(16 * SE_BATCH)
 /* Hand steps per round of the multi-shard sweep, shared by ring size. */
 #define SE_SWEEP_ROUND		32
+/* Most pages kept on the ready list beyond what the low watermark needs. */
+#define SE_READY_MAX		(2 * SE_BATCH)
+/*
+ * Zaps per zap-lock hold before se_rebalance() yields to waiters: each hold
+ * ends with one remote TLB flush, which a single-zap hold would not amortise.
+ */
+#define SE_MIN_BATCH		4
 
 /* Embedded in the shadow page (struct kvm_mmu_page). */
 struct se_page {
 	/* Ring link; zap lock, plus the shard lock for SE_POLICY_SHARDED. */
 	struct list_head ring;
+	/* Ready-list link (SE_POLICY_SHARDED); se_cache.ready_lock.  Empty if not queued. */
+	struct list_head ready;
 	/* SE_PAGE_REFERENCED: set by se_mark(), cleared by the sweep. */
 	unsigned long flags;
-	/* Owning shard or SE_NO_SHARD; written and read under the zap lock. */
+	/*
+	 * Owning shard or SE_NO_SHARD.  Written with the zap lock and the
+	 * shard lock held (and ready_lock when leaving), so any one of them
+	 * suffices to read it.
+	 */
 	int shard;
 };
 
@@ -78,6 +93,10 @@ struct se_scan_stats {
 	unsigned long ref_skips;
 	/* Kept only because test_and_clear_young() found them young. */
 	unsigned long young_skips;
+	/* Cold pages put on the ready list (sharded sweep). */
+	unsigned long readied;
+	/* Ready pages found used (or pinned) when taken for a zap. */
+	unsigned long ready_stale;
 };
 
 /*
@@ -107,6 +126,13 @@ struct se_ops {
 	 */
 	bool (*test_and_clear_young)(struct se_cache *c, struct se_page *p);
 	/*
+	 * Optional.  Under rcu_read_lock(), without the zap lock: a racy hint
+	 * that @p cannot be evicted now (a root).  The lockless sweep passes
+	 * over such pages without consuming their referenced state; whatever
+	 * it answers, the zap path rechecks evictable() under the zap lock.
+	 */
+	bool (*pinned)(struct se_cache *c, struct se_page *p);
+	/*
 	 * Optional.  Add one call's statistics to the integration's counters.
 	 * Called at the end of se_reclaim() (zap lock held) and of the sharded
 	 * se_rebalance() (no lock held), so calls can run concurrently.
@@ -114,7 +140,8 @@ struct se_ops {
 	void (*account)(struct se_cache *c, const struct se_scan_stats *st);
 	/*
 	 * Optional.  Zap lock held.  True when others wait for the zap lock
-	 * (or the CPU is wanted): se_rebalance() ends its batch early.
+	 * (or the CPU is wanted): se_rebalance() ends its batch early, after
+	 * at least SE_MIN_BATCH zaps.
 	 */
 	bool (*zap_contended)(struct se_cache *c);
 };
@@ -130,9 +157,29 @@ struct se_cache {
 	 * below it never change until se_cache_destroy().
 	 */
 	unsigned int nr_shards;
-	struct se_shard **shards;
+	/* Shard 0: every policy has it, and it needs no allocation. */
+	struct se_shard shard0;
+	/*
+	 * Shards 1.. (SE_POLICY_SHARDED).  The table is allocated by the first
+	 * se_shard_add() and set before nr_shards first exceeds 1, so readers
+	 * that saw nr_shards > 1 (acquire) see it.
+	 */
+	struct se_shard **more;
 	/* Serialises se_shard_add(); taken by nothing else. */
 	spinlock_t shards_lock;
+
+	/*
+	 * SE_POLICY_SHARDED: cold pages chosen by the lockless sweep ahead of
+	 * need.  A queued page is still on its ring; se_remove() takes it off
+	 * this list too (under ready_lock), so every entry is a live page.
+	 * Lock order: zap lock -> shard lock -> ready_lock.
+	 */
+	spinlock_t ready_lock;
+	struct list_head ready;
+	/* Entries on @ready; written under ready_lock, read locklessly as a hint. */
+	unsigned long nr_ready;
+	/* How many ready pages the sweep keeps beyond the low watermark's need. */
+	unsigned long ready_target;
 
 	/* Written under the zap lock (WRITE_ONCE), read locklessly (hints). */
 	unsigned long nr_pages;
@@ -162,9 +209,19 @@ unsigned long se_reclaim(struct se_cache *c, unsigned long nr, void *ctx);
 bool se_rebalance_needed(struct se_cache *c);
 unsigned long se_rebalance(struct se_cache *c, void *ctx);
 
+/*
+ * Shard @i, for i < the nr_shards this thread loaded with acquire (or read
+ * under the zap lock after such a load).
+ */
+static inline struct se_shard *se_shard_at(struct se_cache *c, unsigned int i)
+{
+	return i ? c->more[i - 1] : &c->shard0;
+}
+
 static inline void se_page_init(struct se_page *p)
 {
 	INIT_LIST_HEAD(&p->ring);
+	INIT_LIST_HEAD(&p->ready);
 	p->flags = 0;
 	p->shard = SE_NO_SHARD;
 }
