@@ -35,6 +35,17 @@
  *      high-water mark is cleared through debugfs before the phase).
  * touches_per_sec_per_vcpu is the mean over the vCPUs of S / (that vCPU's
  * own time from the release to its GUEST_DONE).
+ * evict_direct_lock_ns, evict_direct_zapped, fault_lock_ns: mmu_lock hold
+ * of direct reclaim, the pages it zapped, and mmu_lock hold of shadow page
+ * faults (their direct reclaim included); with evict_lock_ns (every
+ * eviction hold) they split the lock into fault handling proper
+ * (fault - direct), fault-path eviction (direct) and the sharded worker
+ * (evict - direct).
+ * touch_p50_cyc, touch_p99_cyc: percentiles of the TSC cycles one measured
+ * touch takes in the guest, over all vCPUs (histogram with 4 buckets per
+ * power of two, so +-10 %); exit_*: the same over the touches that took at
+ * least EXIT_FACTOR times the median, i.e. the ones that left the guest
+ * (a refault, or a fault that only re-links a page), and how many.
  * mmu_lock_contentions, mmu_lock_wait_ns: from /proc/lock_stat (the
  * lockstat kernel flavor only; empty otherwise), cleared before the
  * measured phase: contended acquisitions of the mmu_lock class (read and
@@ -74,11 +85,52 @@
 #define CSV_HEADER "rep,policy,pattern,vcpus,quota,regions,warmup,steps,seed,overhead," \
 	"pf_taken,mmu_cache_miss,mmu_recycled,mmu_shadow_zapped,evict_scanned," \
 	"evict_ref_skips,evict_young_skips,evict_wakeups,evict_batches,evict_direct," \
-	"evict_lock_ns,evict_lock_max_ns,measure_ns,touches_per_sec_per_vcpu," \
-	"mmu_lock_contentions,mmu_lock_wait_ns"
+	"evict_lock_ns,evict_lock_max_ns,evict_direct_lock_ns,evict_direct_zapped," \
+	"fault_lock_ns,evict_readied,evict_ready_stale,measure_ns," \
+	"touches_per_sec_per_vcpu,touch_p50_cyc,touch_p99_cyc,exit_touches," \
+	"exit_p50_cyc,exit_p99_cyc,mmu_lock_contentions,mmu_lock_wait_ns"
 
 /* Shared with the guest (sync_global_to_guest). */
 static struct bp_params params;
+
+/*
+ * Measured-phase touch latency per vCPU, in TSC cycles: bucket 4 * k + f
+ * holds values in [2^k * (4 + f) / 4, 2^k * (5 + f) / 4).  Read back with
+ * sync_global_from_guest().
+ */
+#define LAT_BUCKETS	256
+#define EXIT_FACTOR	16
+static uint64_t lat_hist[MAX_VCPUS][LAT_BUCKETS];
+
+static inline uint32_t lat_bucket(uint64_t v)
+{
+	uint32_t k;
+
+	if (v < 4)
+		return v;
+	k = 63 - __builtin_clzll(v);		/* 2..63: at most 251 */
+	return 4 * (k - 1) + ((v >> (k - 2)) & 3);
+}
+
+/* The smallest value bucket @b holds (inverse of lat_bucket()). */
+static uint64_t lat_bucket_low(uint32_t b)
+{
+	return b < 4 ? b : (uint64_t)(4 + b % 4) << (b / 4 - 1);
+}
+
+/* The value below which a fraction @q of the @n samples in @h lie. */
+static uint64_t lat_quantile(const uint64_t *h, uint64_t n, double q)
+{
+	uint64_t seen = 0, want = (uint64_t)(q * n);
+	uint32_t b;
+
+	for (b = 0; b < LAT_BUCKETS; b++) {
+		seen += h[b];
+		if (seen > want)
+			return lat_bucket_low(b);
+	}
+	return lat_bucket_low(LAT_BUCKETS - 1);
+}
 
 static inline void touch(uint32_t region, uint64_t vcpu)
 {
@@ -102,12 +154,50 @@ static void guest_code(uint64_t vcpu)
 		touch(bp_next(&params, &s), vcpu);
 	GUEST_SYNC(2);
 
-	for (i = 0; i < params.steps; i++)
-		touch(bp_next(&params, &s), vcpu);
+	for (i = 0; i < params.steps; i++) {
+		uint64_t t0;
+
+		r = bp_next(&params, &s);
+		t0 = rdtsc();
+		touch(r, vcpu);
+		lat_hist[vcpu][lat_bucket(rdtsc() - t0)]++;
+	}
 	GUEST_DONE();
 }
 
 /* ---- host ---- */
+
+/*
+ * lat[]: p50 and p99 of all measured touches, then the number of touches
+ * that took at least EXIT_FACTOR x the median (they left the guest), and
+ * their p50 and p99.  Cycles are the guest's TSC: relative only under TCG.
+ */
+static void touch_latency(struct kvm_vm *vm, uint64_t *lat)
+{
+	uint64_t all[LAT_BUCKETS] = {}, slow[LAT_BUCKETS] = {}, n = 0, nslow = 0;
+	uint32_t v, b;
+
+	sync_global_from_guest(vm, lat_hist);
+	for (v = 0; v < params.nr_vcpus; v++)
+		for (b = 0; b < LAT_BUCKETS; b++)
+			all[b] += lat_hist[v][b];
+	for (b = 0; b < LAT_BUCKETS; b++)
+		n += all[b];
+	TEST_ASSERT(n == params.steps * params.nr_vcpus,
+		    "latency histogram holds %lu touches, want %lu", n,
+		    (uint64_t)params.steps * params.nr_vcpus);
+	lat[0] = lat_quantile(all, n, 0.50);
+	lat[1] = lat_quantile(all, n, 0.99);
+	for (b = 0; b < LAT_BUCKETS; b++) {
+		if (lat_bucket_low(b) < EXIT_FACTOR * lat[0])
+			continue;
+		slow[b] = all[b];
+		nslow += all[b];
+	}
+	lat[2] = nslow;
+	lat[3] = nslow ? lat_quantile(slow, nslow, 0.50) : 0;
+	lat[4] = nslow ? lat_quantile(slow, nslow, 0.99) : 0;
+}
 
 static FILE *csv;			/* the real stdout */
 static pthread_barrier_t barrier;	/* the vCPU threads and main */
@@ -207,13 +297,17 @@ static void statset_add(struct statset *s, uint64_t *vals)
 
 enum {
 	S_MISS, S_RECYCLED, S_ZAPPED, S_SCANNED, S_REF_SKIPS, S_YOUNG_SKIPS,
-	S_WAKEUPS, S_BATCHES, S_DIRECT, S_LOCK_NS, S_LOCK_MAX_NS, S_NR_VM,
+	S_WAKEUPS, S_BATCHES, S_DIRECT, S_LOCK_NS, S_LOCK_MAX_NS,
+	S_DIRECT_LOCK_NS, S_DIRECT_ZAPPED, S_FAULT_LOCK_NS, S_READIED,
+	S_READY_STALE, S_NR_VM,
 };
 static const char *const vm_stat_names[S_NR_VM] = {
 	"mmu_cache_miss", "mmu_recycled", "mmu_shadow_zapped",
 	"mmu_evict_scanned", "mmu_evict_ref_skips", "mmu_evict_young_skips",
 	"mmu_evict_wakeups", "mmu_evict_batches", "mmu_evict_direct",
 	"mmu_evict_lock_ns", "mmu_evict_lock_max_ns",
+	"mmu_evict_direct_lock_ns", "mmu_evict_direct_zapped",
+	"mmu_fault_lock_ns", "mmu_evict_readied", "mmu_evict_ready_stale",
 };
 static const char *const vcpu_stat_names[] = { "pf_taken" };
 
@@ -453,6 +547,7 @@ int main(int argc, char *argv[])
 	};
 	uint64_t quota = 0, rep = 0, before[S_NR_VM + 1], after[S_NR_VM + 1];
 	uint64_t calib[S_NR_VM + 1], overhead, used, npages, max_done = 0;
+	uint64_t lat[5];
 	bool have[O_HEADER_ONLY + 1] = { false }, header = false;
 	double rate_sum = 0;
 	uint64_t lock_cont = 0, lock_wait_ns = 0;
@@ -606,6 +701,8 @@ int main(int argc, char *argv[])
 		rate_sum += (double)params.steps * 1e9 / (t_done_ns[i] ? t_done_ns[i] : 1);
 	}
 
+	touch_latency(vm, lat);
+
 	t[4] = now_ns();
 	verify_memory(vm);
 	t[5] = now_ns();
@@ -623,7 +720,8 @@ int main(int argc, char *argv[])
 		else
 			fprintf(csv, ",%lu", after[i] - before[i]);
 	}
-	fprintf(csv, ",%lu,%.1f", max_done, rate_sum / params.nr_vcpus);
+	fprintf(csv, ",%lu,%.1f,%lu,%lu,%lu,%lu,%lu", max_done,
+		rate_sum / params.nr_vcpus, lat[0], lat[1], lat[2], lat[3], lat[4]);
 	if (have_lock_stat)
 		fprintf(csv, ",%lu,%lu\n", lock_cont, lock_wait_ns);
 	else

@@ -25,6 +25,13 @@ RUNS_METRICS = [
     "evict_lock_ns", "evict_lock_max_ns", "measure_ns",
     "touches_per_sec_per_vcpu",
 ]
+# Columns of newer shadow_bench builds (the lock-hold split, the ready list
+# and in-guest touch latency): summarised and reported when every run has them.
+OPTIONAL_METRICS = [
+    "evict_direct_lock_ns", "evict_direct_zapped", "fault_lock_ns",
+    "evict_readied", "evict_ready_stale", "touch_p50_cyc", "touch_p99_cyc",
+    "exit_touches", "exit_p50_cyc", "exit_p99_cyc",
+]
 RUNS_REQUIRED = ["rep", "policy", "pattern", "vcpus", "quota", "regions",
                  "warmup", "steps", "seed"] + RUNS_METRICS
 SIM_REQUIRED = ["pattern", "vcpus", "regions", "warmup", "steps", "seed",
@@ -140,7 +147,20 @@ def match_sim(rows, sims_by_trace):
     return cap, found
 
 
-def summarize(runs, sims):
+def optional_metrics(runs):
+    """The OPTIONAL_METRICS every run has, converted to numbers in place."""
+    have = [m for m in OPTIONAL_METRICS
+            if all(str(r.get(m) or "").strip() for r in runs)]
+    for r in runs:
+        for m in have:
+            try:
+                r[m] = float(r[m])
+            except ValueError:
+                raise InputError(f"runs CSV: {m} is not a number: {r[m]!r}")
+    return have
+
+
+def summarize(runs, sims, metrics=RUNS_METRICS):
     """Per (cell, policy): median/min/max of each metric, matched sim row."""
     sims_by_trace = {}
     for s in sims:
@@ -156,7 +176,8 @@ def summarize(runs, sims):
     for (key, policy), rows in groups.items():
         e = {"key": key, "policy": policy, "reps": len(rows),
              "seeds": ";".join(str(s) for s in sorted({r["seed"] for r in rows}))}
-        for m in RUNS_METRICS:
+        e["metrics"] = metrics
+        for m in metrics:
             vals = [r[m] for r in rows]
             e[m + "_median"] = float(statistics.median(vals))
             e[m + "_min"] = float(min(vals))
@@ -186,8 +207,9 @@ def sim_of(summary, key):
 
 
 def write_summary(path, summary):
+    metrics = next(iter(summary.values()))["metrics"] if summary else RUNS_METRICS
     cols = RUNS_KEY + ["policy", "reps", "seeds", "sim_capacity"]
-    for m in RUNS_METRICS:
+    for m in metrics:
         cols += [m + "_median", m + "_min", m + "_max"]
     cols += ["sim_" + c for c in SIM_COLS]
     with open(path, "w", newline="") as f:
@@ -197,7 +219,7 @@ def write_summary(path, summary):
             for p in sorted({p for (k, p) in summary if k == key}, key=policy_order):
                 e = summary[(key, p)]
                 row = list(key) + [p, e["reps"], e["seeds"], fmt(e["sim_capacity"])]
-                for m in RUNS_METRICS:
+                for m in metrics:
                     row += [fmt(e[m + s]) for s in ("_median", "_min", "_max")]
                 row += [fmt(e["sim_" + c]) for c in SIM_COLS]
                 w.writerow(row)
@@ -205,7 +227,7 @@ def write_summary(path, summary):
 
 # ---- targets ---------------------------------------------------------------
 
-def evaluate_targets(summary):
+def evaluate_targets(summary, lockstat=None):
     """Rows: (target id, cell key or None, policy, numbers text, verdict)."""
     cells = [k for k in cells_of(summary) if k[0] in TARGET_PATTERNS]
     below = []
@@ -281,6 +303,7 @@ def evaluate_targets(summary):
             ratio = f"{v / mn:.2f}x" if mn else ("1.00x" if v == 0 else "inf")
             out.append(("T5", k, p, f"mmu_cache_miss {p} {fmt(v)} vs MIN {fmt(mn)}: "
                         f"{ratio} (need <= 2x)", "MET" if v <= 2 * mn else "MISSED"))
+    out += sharded_targets(summary, below, get, lockstat)
     for t in ("T1", "T2", "T4", "T5"):
         if not any(r[0] == t for r in out):
             out.append((t, None, "-", "no hotcold/hotscan runs with a quota below "
@@ -290,12 +313,82 @@ def evaluate_targets(summary):
     return out
 
 
+def sharded_targets(summary, below, get, lockstat):
+    """S1-S4: what the sharded rework must show (issue 9's done-when)."""
+    out = []
+    have_direct = any("evict_direct_zapped" in e["metrics"] for e in summary.values())
+    # S1: sharded's direct evictions at most 5 % of its evictions.
+    for k in below:
+        z, d = get(k, "sharded", "mmu_recycled"), (get(k, "sharded", "evict_direct_zapped")
+                                                    if have_direct else None)
+        if z is None or d is None:
+            out.append(("S1", k, "sharded", "sharded not run, or runs without "
+                        "evict_direct_zapped", "NOT RUN"))
+            continue
+        share = d / z if z else 0.0
+        out.append(("S1", k, "sharded", f"direct {fmt(d)} of {fmt(z)} evicted: "
+                    f"{pct(share)} (need <= 5 %)", "MET" if share <= 0.05 else "MISSED"))
+    # S2: sharded's refaults within 5 % of clock's.
+    for k in below:
+        c, s = get(k, "clock", "mmu_cache_miss"), get(k, "sharded", "mmu_cache_miss")
+        if c is None or s is None:
+            out.append(("S2", k, "sharded", "clock or sharded not run", "NOT RUN"))
+            continue
+        diff = (s - c) / c if c else (0.0 if s == 0 else float("inf"))
+        out.append(("S2", k, "sharded", f"mmu_cache_miss sharded {fmt(s)} vs clock "
+                    f"{fmt(c)}: {'+' if diff >= 0 else ''}{pct(diff)} (need <= +5 %)",
+                    "MET" if s <= 1.05 * c else "MISSED"))
+    # S3: total throughput at the most vCPUs: sharded >= 1.3x clock, and
+    # no more than 10 % below sharded's own at 4 vCPUs.
+    m = "touches_per_sec_per_vcpu"
+    top = max((k[1] for k in below), default=None)
+    for k in [k for k in below if k[1] == top and top > 4]:
+        c, s = get(k, "clock", m), get(k, "sharded", m)
+        k4 = (k[0], 4) + k[2:]
+        s4 = get(k4, "sharded", m)
+        if c is None or s is None or s4 is None:
+            out.append(("S3", k, "sharded", "clock or sharded (or sharded at 4 vCPUs) "
+                        "not run", "NOT RUN"))
+            continue
+        tot, ctot, tot4 = s * k[1], c * k[1], s4 * 4
+        ok = tot >= 1.3 * ctot and tot >= 0.9 * tot4
+        out.append(("S3", k, "sharded", f"total touches/s sharded {fmt(tot)} vs clock "
+                    f"{fmt(ctot)} ({tot / ctot if ctot else 0:.2f}x, need >= 1.3x); "
+                    f"vs sharded at 4 vCPUs {fmt(tot4)} ({tot / tot4 if tot4 else 0:.2f}x, "
+                    "need >= 0.9x)", "MET" if ok else "MISSED"))
+    # S4 (lockstat boot): sharded's mmu_lock wait at most half clock's at
+    # its largest vCPU count.
+    if not lockstat:
+        out.append(("S4", None, "sharded", "no lockstat boot", "NOT RUN"))
+        return out
+    groups = {}
+    for r in lockstat:
+        groups.setdefault((r["pattern"], r["quota"], r["vcpus"], r["policy"]),
+                          []).append(r["mmu_lock_wait_ns"])
+    top = max(r["vcpus"] for r in lockstat)
+    for (pat, q, v) in sorted({g[:3] for g in groups if g[2] == top}):
+        c, s = groups.get((pat, q, v, "clock")), groups.get((pat, q, v, "sharded"))
+        key = (pat, v, q)
+        if not c or not s:
+            out.append(("S4", key, "sharded", "clock or sharded not run", "NOT RUN"))
+            continue
+        c, s = statistics.median(c), statistics.median(s)
+        out.append(("S4", key, "sharded", f"mmu_lock wait sharded {fmt(round(s / 1e6, 1))} ms "
+                    f"vs clock {fmt(round(c / 1e6, 1))} ms: {s / c if c else 0:.2f}x "
+                    "(need <= 0.5x)", "MET" if s <= 0.5 * c else "MISSED"))
+    return out
+
+
 TARGETS = {
     "T1": "clock and sharded take at least 60 % fewer pf_taken than fifo",
     "T2": "sharded within 10 % of clock's refaults (mmu_cache_miss) at every vCPU count",
     "T3": "sharded holds mmu_lock for eviction (evict_lock_ns) at least 5x less than clock at 8 and 16 vCPUs",
     "T4": "guest throughput (touches/s/vCPU) sharded >= clock at every vCPU count",
     "T5": "clock and sharded refaults (mmu_cache_miss) within 2x of MIN's misses",
+    "S1": "sharded's direct (fault-path) evictions at most 5 % of its evictions",
+    "S2": "sharded's refaults (mmu_cache_miss) within 5 % of clock's",
+    "S3": "at the most vCPUs: sharded's total throughput >= 1.3x clock's and >= 0.9x its own at 4 vCPUs",
+    "S4": "lockstat boot, most vCPUs: sharded's total mmu_lock wait at most half clock's",
 }
 
 
@@ -344,6 +437,28 @@ def lock_table(summary):
         mx = [fmt_range(summary.get((k, p)), "evict_lock_max_ns") for p in ("clock", "sharded")]
         t = [fmt_range(summary.get((k, p)), "touches_per_sec_per_vcpu") for p in POLICIES]
         lines.append(f"| {k[0]} | {k[2]} | {k[1]} | " + " | ".join(g + mx + t) + " |")
+    return lines
+
+
+def hold_split_table(summary):
+    """mmu_lock hold split: fault proper, fault-path eviction, worker (ms)."""
+    lines = ["| pattern | quota | vCPUs | policy | fault proper ms | fault-path evict ms "
+             "| worker ms | direct share of evictions | touch p50 / p99 cyc "
+             "| exits | exit p50 / p99 cyc |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for k in sorted(cells_of(summary), key=lambda k: (k[0], k[2], k[1])):
+        for p in POLICIES:
+            e = summary.get((k, p))
+            if not e:
+                continue
+            g = lambda m: e[m + "_median"]
+            fault, direct, evict = g("fault_lock_ns"), g("evict_direct_lock_ns"), g("evict_lock_ns")
+            share = g("evict_direct_zapped") / g("mmu_recycled") if g("mmu_recycled") else 0.0
+            lines.append(
+                f"| {k[0]} | {k[2]} | {k[1]} | {p} | {fault / 1e6 - direct / 1e6:.1f} "
+                f"| {direct / 1e6:.1f} | {max(evict - direct, 0) / 1e6:.1f} | {pct(share)} "
+                f"| {fmt(g('touch_p50_cyc'))} / {fmt(g('touch_p99_cyc'))} "
+                f"| {fmt(g('exit_touches'))} | {fmt(g('exit_p50_cyc'))} / {fmt(g('exit_p99_cyc'))} |")
     return lines
 
 
@@ -544,9 +659,14 @@ def main(argv):
     if not a.no_charts and not ensure_matplotlib(argv):
         return 2
     os.makedirs(a.out, exist_ok=True)
-    summary = summarize(runs, sims)
+    try:
+        extra = optional_metrics(runs)
+    except InputError as e:
+        print(f"report.py: {e}", file=sys.stderr)
+        return 2
+    summary = summarize(runs, sims, RUNS_METRICS + extra)
     write_summary(os.path.join(a.out, "summary.csv"), summary)
-    targets = evaluate_targets(summary)
+    targets = evaluate_targets(summary, lockstat)
     write_targets(os.path.join(a.out, "targets.csv"), targets)
     pngs = [] if a.no_charts else charts(summary, a.out)
 
@@ -579,6 +699,18 @@ def main(argv):
     md += ["## Refaults (mmu_cache_miss) beside the simulation", ""] + refault_table(summary) + [""]
     md += ["## Eviction lock hold time (evict_lock_ns) and throughput by vCPU count", ""]
     md += lock_table(summary) + [""]
+    if "fault_lock_ns" in extra and "evict_direct_zapped" in extra and "exit_p99_cyc" in extra:
+        md += ["## Where mmu_lock is held, and what a guest touch costs", "",
+               "Medians over reps. *Fault proper*: shadow page faults' `mmu_lock` hold minus "
+               "their direct reclaim (`fault_lock_ns - evict_direct_lock_ns`): the work no "
+               "eviction policy can remove, i.e. the ceiling. *Fault-path evict*: direct "
+               "reclaim (`evict_direct_lock_ns`). *Worker*: the sharded rebalancer's holds "
+               "(`evict_lock_ns - evict_direct_lock_ns`). *Direct share*: "
+               "`evict_direct_zapped / mmu_recycled`. Touch latency: guest TSC cycles per "
+               "measured touch, all vCPUs (buckets of +-10 %); *exits*: touches that took at "
+               "least 16x the median (they left the guest: refaults and re-links), with "
+               "their p50 / p99.", ""]
+        md += hold_split_table(summary) + [""]
     if lockstat:
         md += ["## mmu_lock contention (lock_stat, separate boot)", "",
                f"From a second boot of a kernel with `CONFIG_LOCK_STAT` ({a.lockstat_kernel}), "

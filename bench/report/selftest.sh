@@ -23,6 +23,7 @@ eq()  { if [ "$2" == "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi; }
 #    (missed); lock 2.5x (missed); throughput 90 < 100 (missed); MIN 300
 #  C loop 2 50: fifo and clock only, no sim row: no targets
 #  D hotcold 1 400: capacity 380 >= 256 regions: no targets
+# (the sharded targets S1-S4 are checked further down, on extra columns)
 "$PY" - "$T" <<'PYEOF'
 import sys
 cols = ("rep,policy,pattern,vcpus,quota,regions,warmup,steps,seed,overhead,pf_taken,"
@@ -165,6 +166,46 @@ sed 's/,mmu_lock_wait_ns$//; s/,[0-9]*$//' "$T/lockstat.csv" >"$T/lockstat-bad.c
 "$PY" report.py "${R[@]}" --lockstat "$T/lockstat-bad.csv" --out "$T/outlb" --no-charts \
 	>/dev/null 2>"$T/lserr" && bad "lockstat CSV without mmu_lock_wait_ns accepted" ||
 	{ grep -qF "mmu_lock_wait_ns" "$T/lserr" && ok || bad "lockstat refusal does not name the column"; }
+
+# Newer runs carry the lock-hold split, the ready list and touch latency:
+# a hold-split table and the sharded targets S1-S4.  Every run gets
+# mmu_recycled 100, fault_lock_ns 9e6, evict_direct_lock_ns 2e6; sharded's
+# evict_direct_zapped is 5 in A (5 %: met at the bound) and 6 in B (missed).
+"$PY" - "$T/runs.csv" "$T/runsx.csv" <<'PYEOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+extra = ["evict_direct_lock_ns", "evict_direct_zapped", "fault_lock_ns", "evict_readied",
+         "evict_ready_stale", "touch_p50_cyc", "touch_p99_cyc", "exit_touches",
+         "exit_p50_cyc", "exit_p99_cyc"]
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=list(rows[0]) + extra, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        direct = 0
+        if r["policy"] == "sharded":
+            direct = 5 if r["pattern"] == "hotcold" else 6
+        r.update(mmu_recycled=100, evict_direct_lock_ns=2000000, evict_direct_zapped=direct,
+                 fault_lock_ns=9000000, evict_readied=50, evict_ready_stale=1,
+                 touch_p50_cyc=100, touch_p99_cyc=5000, exit_touches=10,
+                 exit_p50_cyc=4000, exit_p99_cyc=9000)
+        w.writerow(r)
+PYEOF
+"$PY" report.py "${R[@]}" --runs "$T/runsx.csv" --lockstat "$T/lockstat.csv" --out "$T/outx" \
+	--no-charts >/dev/null 2>"$T/xerr" && ok || bad "report.py failed on the extra columns: $(cat "$T/xerr")"
+X=$T/outx/targets.csv
+xv() { awk -F, -v t="$1" -v p="$2" -v v="$3" '$1 == t && $2 == p && $3 == v { print $6 }' "$X" | paste -sd' '; }
+eq "S1 A (5 %)"  "$(xv S1 hotcold 8)" MET
+eq "S1 B (6 %)"  "$(xv S1 hotscan 16)" MISSED
+eq "S2 A (+7.5 %)" "$(xv S2 hotcold 8)" MISSED
+eq "S3 B (no 4-vCPU cell)" "$(xv S3 hotscan 16)" "NOT RUN"
+eq "S4 (0.5x)" "$(xv S4 hotcold 16)" MET
+eq "S1 not run on old runs" "$(awk -F, '$1 == "S1" { print $6 }' "$T/out/targets.csv" | sort -u)" "NOT RUN"
+for s in "## Where mmu_lock is held" \
+	 "| hotcold | 100 | 8 | sharded | 7.0 | 2.0 | 0.0 | 5.0 % | 100 / 5000 | 10 | 4000 / 9000 |"; do
+	grep -qF -- "$s" "$T/outx/REPORT.md" && ok || bad "REPORT.md with extra columns lacks '$s'"
+done
+grep -qF "Where mmu_lock is held" "$T/out/REPORT.md" && bad "hold split without its columns" || ok
+eq "summary carries the extra medians" "$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "exit_p99_cyc_median") print "yes" }' "$T/outx/summary.csv")" yes
 
 # Whatever python3 is first in PATH (a pyenv or venv one may lack
 # matplotlib: report.py then runs itself under /usr/bin/python3).
