@@ -46,8 +46,6 @@ enum {
 #define SE_SCAN_BUDGET		(16 * SE_BATCH)
 /* Hand steps per round of the multi-shard sweep, shared by ring size. */
 #define SE_SWEEP_ROUND		32
-/* Most pages kept on the ready list beyond what the low watermark needs. */
-#define SE_READY_MAX		(2 * SE_BATCH)
 /*
  * Zaps per zap-lock hold before se_rebalance() yields to waiters: each hold
  * ends with one remote TLB flush, which a single-zap hold would not amortise.
@@ -178,8 +176,6 @@ struct se_cache {
 	struct list_head ready;
 	/* Entries on @ready; written under ready_lock, read locklessly as a hint. */
 	unsigned long nr_ready;
-	/* How many ready pages the sweep keeps beyond the low watermark's need. */
-	unsigned long ready_target;
 
 	/* Written under the zap lock (WRITE_ONCE), read locklessly (hints). */
 	unsigned long nr_pages;
