@@ -132,6 +132,10 @@ export_tree() {
 	n=0
 	printf '# Patches applied, in order, on top of kernel/src (see README.md).\n' >"$TOP/kernel/patches/series"
 	for c in $(G rev-list --reverse sources..HEAD); do
+		# A commit that only changes new files (kernel/src) has no patch.
+		# (format-patch -1 with a pathspec would instead pick the last
+		# earlier commit that touches those paths.)
+		G diff --quiet "$c^" "$c" -- . $(src_pathspec_excludes) && continue
 		n=$((n + 1))
 		p=$(G format-patch -1 --no-signature --zero-commit --start-number $n -o "$TOP/kernel/patches" "$c" -- . $(src_pathspec_excludes))
 		if ! grep -q '^diff --git' "$p"; then

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Shadow page eviction core.  Interface and lock context: shadow_evict.h.
- * Section numbers ("DESIGN 4.2") refer to design/DESIGN.md.
+ *
+ * Lifetime rule of SE_POLICY_SHARDED: the sweep dereferences a page only in
+ * the RCU read-side section in which it found the page on a ring, and the
+ * integration frees pages only an RCU grace period after se_remove(), so no
+ * page the sweep looks at is freed under it.
  *
  * Lock order: zap lock -> shard lock.  RCU read side may enclose both.
  * Nothing here sleeps, and nothing here waits for a grace period.
@@ -108,7 +112,7 @@ int se_shard_add(struct se_cache *c)
 	n = c->nr_shards;
 	if (n < c->max_shards) {
 		c->more[n - 1] = s;
-		/* Publishes *s and the table to acquire loads (DESIGN 7). */
+		/* Publishes *s and the table to se_nr_shards()' acquire loads. */
 		smp_store_release(&c->nr_shards, n + 1);
 		s = NULL;
 	} else {
@@ -237,7 +241,7 @@ void se_remove(struct se_cache *c, struct se_page *p)
 		spin_unlock(&s->lock);
 	} else {
 		__se_ring_del(s, p);
-		/* Revalidation reads this under the zap lock: DESIGN 5. */
+		/* Revalidation reads this under the zap lock. */
 		p->shard = SE_NO_SHARD;
 	}
 
@@ -279,7 +283,8 @@ static struct se_page *se_hand_step(struct se_cache *c, struct se_shard *s)
 
 /*
  * Second-chance test.  Under rcu_read_lock(); for SE_POLICY_SHARDED @p may
- * be zapped concurrently but is not freed before we return (DESIGN 5).
+ * be zapped concurrently but is not freed before we return (lifetime rule
+ * at the top of this file).
  */
 static bool se_page_young(struct se_cache *c, struct se_page *p,
 			  struct se_scan_stats *st)
@@ -290,7 +295,8 @@ static bool se_page_young(struct se_cache *c, struct se_page *p,
 	st->scanned++;
 	/*
 	 * Read first so cold pages are not dirtied.  A mark that lands between
-	 * the two is seen on the next lap; no ordering is needed (DESIGN 4.2).
+	 * the two is seen on the next lap; no ordering is needed, as the bit
+	 * publishes no other data and a lost mark costs one extra fault.
 	 */
 	if (test_bit(SE_PAGE_REFERENCED, &p->flags))
 		ref = test_and_clear_bit(SE_PAGE_REFERENCED, &p->flags);
@@ -316,7 +322,8 @@ static void se_account(struct se_cache *c, const struct se_scan_stats *st)
 /*
  * Round-robin over the shards, giving each a quantum of hand steps in
  * proportion to its size, so every page is examined at about the same rate
- * whichever vCPU created it (DESIGN 3.4).
+ * whichever vCPU created it: a busy vCPU's new pages do not push out the
+ * hot pages of others, and an idle vCPU's pages are found cold.
  */
 struct se_sweep {
 	unsigned int nr;	/* shards visible to this sweep */
@@ -329,7 +336,10 @@ static void se_sweep_begin(struct se_cache *c, struct se_sweep *sw)
 {
 	/* Shards added later are seen by the next sweep. */
 	sw->nr = se_nr_shards(c);
-	/* Racy hint shared by concurrent sweeps; any value is valid (DESIGN 4.5). */
+	/*
+	 * Racy hint shared by concurrent sweeps: any value is a valid place to
+	 * start (the modulo keeps it in range), a stale one only skews fairness.
+	 */
 	sw->shard = READ_ONCE(c->cursor) % sw->nr;
 	sw->left = READ_ONCE(c->cursor_left);
 	sw->empty = 0;
@@ -630,10 +640,9 @@ static unsigned long se_collect(struct se_cache *c, unsigned long want,
  * from it.  Returns the pages zapped: 0 when at or below the low watermark
  * or when nothing cold was found.
  *
- * No reserve is queued beyond the step's need: a benchmark run with a
- * reserve of up to 2 * SE_BATCH pages (quota / 4 at most) aged the rings
- * faster than the evictions needed and cost 15 % more refaults at one vCPU,
- * for no measurable saving of zap-lock time.  Pages left over (a yield, a
+ * No reserve is queued beyond the step's need: a reserve would make the
+ * hands turn faster than evictions require, and each page's referenced
+ * state would cover a shorter window.  Pages left over (a yield, a
  * victim found used at zap time) stay queued for the next step or for
  * direct reclaim.
  */
@@ -660,7 +669,7 @@ unsigned long se_rebalance(struct se_cache *c, void *ctx)
 		return zapped;
 	}
 
-	/* Keeps every page the sweep looks at valid: DESIGN 5. */
+	/* Keeps every page the sweep looks at valid (lifetime rule above). */
 	rcu_read_lock();
 	/* Lockless hint: a stale count only sizes this step. */
 	ready = READ_ONCE(c->nr_ready);

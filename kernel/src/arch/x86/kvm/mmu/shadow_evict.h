@@ -5,7 +5,7 @@
  * Accessed-bit harvesting, roots) are reached through struct se_ops, so this
  * file and shadow_evict.c also build in userspace (concurrency-tests/).
  *
- * Locking, memory ordering and lifetime rules: design/DESIGN.md.  In short:
+ * Locking, memory ordering and lifetime rules, in short:
  *  - se_insert(), se_remove(), se_reclaim(), se_set_limits(): zap lock held
  *    (in KVM: write_lock(&kvm->mmu_lock)).
  *  - se_mark(): any context; the caller keeps the page alive.
@@ -120,7 +120,7 @@ struct se_ops {
 	/*
 	 * Optional.  Test and clear the hardware Accessed state of @p.  Called
 	 * under rcu_read_lock(), possibly without the zap lock: @p may be
-	 * being zapped concurrently but is not freed (see DESIGN.md).
+	 * being zapped concurrently but is not freed (lifetime rule at the top).
 	 */
 	bool (*test_and_clear_young)(struct se_cache *c, struct se_page *p);
 	/*
@@ -151,7 +151,7 @@ struct se_cache {
 	unsigned int max_shards;
 	/*
 	 * Shards so far; se_shard_add() publishes a new one with a release
-	 * store, lockless readers load it with acquire (DESIGN 7).  Entries
+	 * store, lockless readers load it with acquire.  Entries
 	 * below it never change until se_cache_destroy().
 	 */
 	unsigned int nr_shards;
@@ -186,7 +186,7 @@ struct se_cache {
 	/* Zap lock: bumped by se_remove(), detects zaps that remove others. */
 	unsigned long nr_removed;
 
-	/* Where the next sweep resumes, and its quantum left: racy hints (DESIGN.md 4.5). */
+	/* Where the next sweep resumes, and its quantum left: racy hints. */
 	unsigned int cursor;
 	unsigned long cursor_left;
 };
@@ -226,7 +226,7 @@ static inline void se_page_init(struct se_page *p)
  * Record a use of @p.  Lock-free, O(1), any context; the caller keeps @p
  * alive (zap lock, RCU, or a lockless shadow walk).  Testing first keeps hot
  * pages' cache lines shared.  No ordering: the bit is a hint that publishes
- * no other data, and a lost race only costs one extra fault (DESIGN.md 4.2).
+ * no other data, and a lost race only costs one extra fault.
  */
 static inline void se_mark(const struct se_cache *c, struct se_page *p)
 {
