@@ -7,7 +7,9 @@
 # ktree.sh prepare     create or update the tree (idempotent, fast when current)
 # ktree.sh export      write the tree's commits back to kernel/patches and the
 #                      new files back to kernel/src
-# ktree.sh series DIR  write the standalone series (new files included) to DIR
+# ktree.sh series DIR  write the standalone series (new files included) to DIR:
+#                      one folder per kernel/patches/covers/*.cover, each with
+#                      its cover letter, checked to rebuild the tree exactly
 # ktree.sh status      say what the tree holds
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -161,14 +163,106 @@ src_pathspec_excludes() {
 	done
 }
 
+# The patch that adds the core files (kernel/src) as they are now.
+core_patch() {
+	local files
+	files=$(src_files)
+	printf 'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n'
+	printf 'From: %s\n' "$(G log -1 --format='%an <%ae>' sources)"
+	printf 'Date: %s\n' "$(G log -1 --format='%aD' HEAD)"
+	printf 'Subject: [PATCH] KVM: x86/mmu: Add the shadow-page eviction core\n\n'
+	cat <<-'EOT'
+	Add the shadow-page eviction core: FIFO, single-hand CLOCK and per-vCPU
+	sharded CLOCK behind one interface (struct se_ops for the KVM side).
+	Nothing builds it yet; the following patches wire it into the shadow
+	MMU.  It is ordinary kernel C that also builds in userspace against
+	small shim headers, where it is tested under ThreadSanitizer and
+	ASan/UBSan.
+	EOT
+	printf '\nSigned-off-by: %s\n---\n' "$(G log -1 --format='%an <%ae>' sources)"
+	printf '\n'
+	# --no-index exits 1 when the files differ, which they always do here.
+	for f in $files; do
+		(cd "$TOP/kernel/src" && git diff --no-index /dev/null "$f" || true)
+	done
+	printf -- '-- \n%s\n\n' "$(kget VERSION)"
+}
+
+# The patch files a cover's "Patches:" line names: "core", NNNN, NNNN-MMMM.
+cover_patches() {
+	local spec=$1 w a b p
+	for w in $spec; do
+		case $w in
+		core) echo core ;;
+		*-*) a=${w%-*} b=${w#*-}
+			for p in $(series_patches); do
+				[ "${p%%-*}" -ge "$((10#$a))" ] 2>/dev/null && [ "$((10#${p%%-*}))" -le "$((10#$b))" ] && echo "$p"
+			done ;;
+		*) for p in $(series_patches); do [ "${p%%-*}" = "$w" ] && echo "$p"; done ;;
+		esac
+	done
+	return 0	# the last test above may have been false: not an error
+}
+
+# Standalone series for git am, one folder per kernel/patches/covers/*.cover,
+# in name order, each with a cover letter (0000) and [PATCH n/N] subjects;
+# then checked: applied in that order onto a pristine tree, they give
+# exactly the tree that kernel/ describes.
 standalone_series() {
-	local out=$1
+	local out=$1 cover name spec list n total i p dst chk
 	prepare
 	mkdir -p "$out"
 	out=$(cd "$out" && pwd)	# git runs in the tree: make it absolute
-	rm -f "$out"/*.patch
-	G format-patch -q --no-signature --zero-commit -o "$out" pristine..HEAD
-	info "wrote $(find "$out" -name '*.patch' | wc -l) patch(es) to $out: git am them onto a $(kget VERSION) tree"
+	rm -rf "$out"/*/ "$out"/*.patch
+	ls "$TOP"/kernel/patches/covers/*.cover >/dev/null 2>&1 || die "no kernel/patches/covers/*.cover"
+	for cover in "$TOP"/kernel/patches/covers/*.cover; do
+		name=$(basename "$cover" .cover)
+		spec=$(sed -n 's/^Patches: *//p' "$cover")
+		[ -n "$spec" ] || die "$cover has no 'Patches:' line"
+		list=$(cover_patches "$spec")
+		total=$(wc -w <<<"$list")
+		[ "$total" -gt 0 ] || die "$cover names no patch of kernel/patches/series"
+		mkdir -p "$out/$name"
+		{
+			printf 'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n'
+			printf 'From: %s\n' "$(G log -1 --format='%an <%ae>' sources)"
+			printf 'Subject: [PATCH 0/%d] %s\n' "$total" "$(sed -n 's/^Subject: *//p' "$cover")"
+			sed '1,/^Subject:/d' "$cover"
+			printf '\n'
+		} >"$out/$name/0000-cover-letter.patch"
+		i=0
+		for p in $list; do
+			i=$((i + 1))
+			if [ "$p" = core ]; then
+				dst=$(printf '%s/%04d-KVM-x86-mmu-Add-the-shadow-page-eviction-core.patch' "$out/$name" "$i")
+				core_patch >"$dst"
+			else
+				dst=$(printf '%s/%04d-%s' "$out/$name" "$i" "${p#*-}")
+				cp "$TOP/kernel/patches/$p" "$dst"
+			fi
+			sed -i "0,/^Subject: \[PATCH\]/s//Subject: [PATCH $i\/$total]/" "$dst"
+		done
+		n=$(find "$out/$name" -name '[0-9]*.patch' ! -name '0000-*' | wc -l)
+		info "wrote $name: cover letter + $n patch(es)"
+	done
+	# Every patch of kernel/patches/series is in exactly one series.
+	for p in $(series_patches); do
+		[ "$(for c in "$TOP"/kernel/patches/covers/*.cover; do cover_patches "$(sed -n 's/^Patches: *//p' "$c")"; done | grep -cx "$p")" = 1 ] ||
+			die "kernel/patches/$p is not in exactly one cover's Patches: line"
+	done
+	chk=$BUILD/src/linux-series-check
+	G worktree remove --force "$chk" >/dev/null 2>&1 || rm -rf "$chk"
+	G worktree prune
+	G worktree add -q --detach "$chk" pristine
+	for d in "$out"/*/; do
+		git -C "$chk" -c user.name=check -c user.email=check@localhost am -q --keep-cr \
+			$(find "$d" -name '[0-9]*.patch' ! -name '0000-*' | sort) ||
+			die "the series in $d does not apply (git am in $chk)"
+	done
+	git -C "$chk" diff --quiet HEAD "$(G rev-parse HEAD)" -- . ||
+		die "the standalone series do not rebuild the tree: git -C $chk diff HEAD $(G rev-parse --short HEAD)"
+	G worktree remove --force "$chk"
+	info "checked: applied in order onto $(kget VERSION), they give the tree exactly (git am each folder's patches but 0000, the cover letter, folder by folder)"
 }
 
 case "${1:-}" in

@@ -7,7 +7,8 @@
  * integration frees pages only an RCU grace period after se_remove(), so no
  * page the sweep looks at is freed under it.
  *
- * Lock order: zap lock -> shard lock.  RCU read side may enclose both.
+ * Lock order: zap lock -> shard lock -> ready_lock.  RCU read side may
+ * enclose them all.
  * Nothing here sleeps, and nothing here waits for a grace period.
  */
 #include <asm/barrier.h>
