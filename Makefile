@@ -49,11 +49,13 @@ run: kernel guest
 bench:
 	scripts/bench.sh
 
-# Userspace tests: the eviction core (concurrency-tests/) and the
-# benchmark's simulator and report generator (bench/).
+# Userspace tests: the eviction core (concurrency-tests/), the
+# benchmark's simulator and report generator (bench/), and the splat check
+# on sample console logs (scripts/tests/splat-check/).
 unit:
 	@t0=$$(date +%s); $(MAKE) -C concurrency-tests test || exit 1; \
 		$(MAKE) -C bench test || exit 1; \
+		scripts/tests/splat-check/run.sh || exit 1; \
 		mkdir -p build; echo "unit-tests $$(( $$(date +%s) - t0 ))" >> build/timings.txt
 
 timings-reset:

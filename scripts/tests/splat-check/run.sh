@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Tests of scripts/splat-check.py on sample console logs with known
+# verdicts (run by `make unit`): a two-stack KCSAN report in KVM, a lockdep
+# splat, a WARNING in KVM (seen twice), a report whose KVM frames lie below
+# an interrupt entry (baseline), the same report with KVM in the task's own
+# stack (fails), a plain baseline hit, a clean log, and bad input.
+set -u
+cd "$(dirname "$0")"
+SC=../../splat-check.py
+fail=0 n=0
+# check NAME WANT-RC LOG [BASELINE] -- then substrings the output must hold
+check() {
+	local name=$1 want=$2 log=$3 base=${4:-baseline.txt} out rc s
+	shift 4
+	out=$(python3 "$SC" "$log" --kvm-symbols kvm-symbols.txt --baseline "$base" 2>&1); rc=$?
+	n=$((n + 1))
+	if [ "$rc" != "$want" ]; then
+		fail=$((fail + 1)); echo "FAIL $name: exit $rc, want $want"; echo "$out" | sed 's/^/    /'
+		return
+	fi
+	for s in "$@"; do
+		n=$((n + 1))
+		grep -qF -- "$s" <<<"$out" || { fail=$((fail + 1)); echo "FAIL $name: output lacks '$s'"; echo "$out" | sed 's/^/    /'; }
+	done
+}
+cat warning-kvm.log warning-kvm.log >"${TMPDIR:-/tmp}/splat-twice.$$.log"
+trap 'rm -f "${TMPDIR:-/tmp}/splat-twice.$$.log"' EXIT
+
+check clean 0 clean.log baseline.txt \
+	"PASS: no new reports (0 report(s) in all, 0 baseline)"
+check kcsan-kvm 1 kcsan-kvm-two-stacks.log baseline.txt \
+	"FAIL: 1 new report(s)" \
+	"KCSAN: data-race in kvm_se_test_and_clear_young / paging64_page_fault" \
+	"touches KVM: " "kvm_se_test_and_clear_young" "paging64_page_fault" \
+	"| read to 0xff11000003367000 of 8 bytes by task 113 on cpu 1:"
+check lockdep 1 lockdep-inversion.log baseline.txt \
+	"lockdep x1 (not in the baseline)" \
+	"lockdep: possible circular locking dependency detected @ foo_second < foo_first"
+check warning-kvm-twice 1 "${TMPDIR:-/tmp}/splat-twice.$$.log" baseline.txt \
+	"FAIL: 1 new report(s)" "WARNING x2 (touches KVM: " \
+	"WARNING at arch/x86/kvm/mmu/mmu.c:N kvm_mmu_free_shadow_page"
+check irq-cut-and-baseline 0 irq-cut-baseline.log baseline.txt \
+	"[baseline x1] KCSAN: data-race in __hrtimer_run_queues / hrtimer_active" \
+	"[baseline x1] KCSAN: data-race in lapic_cal_handler / setup_boot_APIC_clock" \
+	"PASS: no new reports (2 report(s) in all, 2 baseline)"
+check hrtimer-kvm-task 1 hrtimer-kvm-task.log baseline.txt \
+	"KCSAN x1 (touches KVM: kvm_vcpu_ioctl)"
+check no-baseline-file 1 irq-cut-baseline.log /nonexistent/baseline \
+	"FAIL: 2 new report(s)"
+: >"${TMPDIR:-/tmp}/splat-empty.$$"
+n=$((n + 1))
+python3 "$SC" clean.log --kvm-symbols "${TMPDIR:-/tmp}/splat-empty.$$" --baseline baseline.txt >/dev/null 2>&1
+[ $? = 2 ] || { fail=$((fail + 1)); echo "FAIL: an empty KVM symbol list was accepted"; }
+rm -f "${TMPDIR:-/tmp}/splat-empty.$$"
+n=$((n + 1))
+python3 "$SC" /nonexistent.log --kvm-symbols kvm-symbols.txt --baseline baseline.txt >/dev/null 2>&1
+[ $? = 2 ] || { fail=$((fail + 1)); echo "FAIL: a missing console log was not refused"; }
+
+echo "$([ $fail = 0 ] && echo PASS || echo FAIL): splat-check tests, $n checks, $fail failed"
+[ $fail = 0 ]
