@@ -333,6 +333,16 @@ struct se_sweep {
 	unsigned int empty;
 };
 
+static unsigned long se_quantum(struct se_cache *c, struct se_shard *s)
+{
+	/* Lockless hints: a stale size skews one round's fairness only. */
+	unsigned long total = READ_ONCE(c->nr_pages);
+	unsigned long nr = READ_ONCE(s->nr);
+
+	/* Never more than a lap of @s: each turn sees a page at most once. */
+	return min(1 + nr * SE_SWEEP_ROUND / max(total, 1UL), max(nr, 1UL));
+}
+
 static void se_sweep_begin(struct se_cache *c, struct se_sweep *sw)
 {
 	/* Shards added later are seen by the next sweep. */
@@ -342,7 +352,9 @@ static void se_sweep_begin(struct se_cache *c, struct se_sweep *sw)
 	 * start (the modulo keeps it in range), a stale one only skews fairness.
 	 */
 	sw->shard = READ_ONCE(c->cursor) % sw->nr;
-	sw->left = READ_ONCE(c->cursor_left);
+	/* Never more than the shard's quantum now: it may have shrunk. */
+	sw->left = min(READ_ONCE(c->cursor_left),
+		       se_quantum(c, se_shard_at(c, sw->shard)));
 	sw->empty = 0;
 }
 
@@ -351,16 +363,6 @@ static void se_sweep_end(struct se_cache *c, struct se_sweep *sw)
 	/* See se_sweep_begin(). */
 	WRITE_ONCE(c->cursor, sw->shard);
 	WRITE_ONCE(c->cursor_left, sw->left);
-}
-
-static unsigned long se_quantum(struct se_cache *c, struct se_shard *s)
-{
-	/* Lockless hints: a stale size skews one round's fairness only. */
-	unsigned long total = READ_ONCE(c->nr_pages);
-	unsigned long nr = READ_ONCE(s->nr);
-
-	/* Never more than a lap of @s: each turn sees a page at most once. */
-	return min(1 + nr * SE_SWEEP_ROUND / max(total, 1UL), max(nr, 1UL));
 }
 
 static struct se_page *se_sweep_next(struct se_cache *c, struct se_sweep *sw)
@@ -460,13 +462,18 @@ static struct se_page *se_ready_pop(struct se_cache *c)
 	return p;
 }
 
-/* Zap lock held: put back a page se_ready_pop() returned, at the head. */
+/*
+ * Zap lock held: put back a page se_ready_pop() returned, at the head,
+ * unless a concurrent sweep queued it again meanwhile.
+ */
 static void se_ready_unpop(struct se_cache *c, struct se_page *p)
 {
 	spin_lock(&c->ready_lock);
-	list_add(&p->ready, &c->ready);
-	/* See se_ready_push(). */
-	WRITE_ONCE(c->nr_ready, c->nr_ready + 1);
+	if (list_empty(&p->ready)) {
+		list_add(&p->ready, &c->ready);
+		/* See se_ready_push(). */
+		WRITE_ONCE(c->nr_ready, c->nr_ready + 1);
+	}
 	spin_unlock(&c->ready_lock);
 }
 
