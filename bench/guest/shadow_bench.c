@@ -44,9 +44,11 @@
  * touch_p50_cyc, touch_p99_cyc: percentiles of the TSC cycles one measured
  * touch takes in the guest, over all vCPUs (histogram with 4 buckets per
  * power of two, so +-10 %); exit_*: the same over the touches that took at
- * least EXIT_FACTOR times the 1st percentile (a touch that hits: even the
- * loop pattern hits more than 1 % of the time), i.e. the ones that left the
+ * least EXIT_FACTOR times the 1st percentile, i.e. the ones that left the
  * guest (a refault, or a fault that only re-links a page), and how many.
+ * The 1st percentile is a hit wherever at least 1 % of touches hit; where
+ * nearly every touch faults (loop below capacity) it is a fault itself and
+ * exit_touches undercounts: read touch_p50_cyc there.
  * mmu_lock_contentions, mmu_lock_wait_ns: from /proc/lock_stat (the
  * lockstat kernel flavor only; empty otherwise), cleared before the
  * measured phase: contended acquisitions of the mmu_lock class (read and

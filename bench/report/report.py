@@ -227,6 +227,22 @@ def write_summary(path, summary):
 
 # ---- targets ---------------------------------------------------------------
 
+def refaults_vs_clock(target, cells, get, limit):
+    """Sharded's mmu_cache_miss at most (1 + limit) x clock's, per cell."""
+    out = []
+    for k in cells:
+        c, s = get(k, "clock", "mmu_cache_miss"), get(k, "sharded", "mmu_cache_miss")
+        if c is None or s is None:
+            out.append((target, k, "sharded", "clock or sharded not run", "NOT RUN"))
+            continue
+        diff = (s - c) / c if c else (0.0 if s == 0 else float("inf"))
+        out.append((target, k, "sharded", f"mmu_cache_miss sharded {fmt(s)} vs clock "
+                    f"{fmt(c)}: {'+' if diff >= 0 else ''}{pct(diff)} "
+                    f"(need <= +{round(100 * limit)} %)",
+                    "MET" if s <= (1 + limit) * c else "MISSED"))
+    return out
+
+
 def evaluate_targets(summary, lockstat=None):
     """Rows: (target id, cell key or None, policy, numbers text, verdict)."""
     cells = [k for k in cells_of(summary) if k[0] in TARGET_PATTERNS]
@@ -256,15 +272,7 @@ def evaluate_targets(summary, lockstat=None):
                         f"{pct(red)} fewer (need >= 60 %)",
                         "MET" if f and red >= 0.60 else "MISSED"))
     # T2: sharded within 10 % of clock's refaults.
-    for k in below:
-        c, s = get(k, "clock", "mmu_cache_miss"), get(k, "sharded", "mmu_cache_miss")
-        if c is None or s is None:
-            out.append(("T2", k, "sharded", "clock or sharded not run", "NOT RUN"))
-            continue
-        diff = (s - c) / c if c else (0.0 if s == 0 else float("inf"))
-        out.append(("T2", k, "sharded", f"mmu_cache_miss sharded {fmt(s)} vs clock "
-                    f"{fmt(c)}: {'+' if diff >= 0 else ''}{pct(diff)} (need <= +10 %)",
-                    "MET" if s <= 1.10 * c else "MISSED"))
+    out += refaults_vs_clock("T2", below, get, 0.10)
     # T3: sharded evict_lock_ns <= clock / 5 at 8 and 16 vCPUs.
     lock_cells = [k for k in below if k[1] in LOCK_VCPUS]
     if not lock_cells:
@@ -329,15 +337,7 @@ def sharded_targets(summary, below, get, lockstat):
         out.append(("S1", k, "sharded", f"direct {fmt(d)} of {fmt(z)} evicted: "
                     f"{pct(share)} (need <= 5 %)", "MET" if share <= 0.05 else "MISSED"))
     # S2: sharded's refaults within 5 % of clock's.
-    for k in below:
-        c, s = get(k, "clock", "mmu_cache_miss"), get(k, "sharded", "mmu_cache_miss")
-        if c is None or s is None:
-            out.append(("S2", k, "sharded", "clock or sharded not run", "NOT RUN"))
-            continue
-        diff = (s - c) / c if c else (0.0 if s == 0 else float("inf"))
-        out.append(("S2", k, "sharded", f"mmu_cache_miss sharded {fmt(s)} vs clock "
-                    f"{fmt(c)}: {'+' if diff >= 0 else ''}{pct(diff)} (need <= +5 %)",
-                    "MET" if s <= 1.05 * c else "MISSED"))
+    out += refaults_vs_clock("S2", below, get, 0.05)
     # S3: total throughput at the most vCPUs: sharded >= 1.3x clock, and
     # no more than 10 % below sharded's own at 4 vCPUs.
     m = "touches_per_sec_per_vcpu"
@@ -711,7 +711,9 @@ def main(argv):
                "`evict_direct_zapped / mmu_recycled`. Touch latency: guest TSC cycles per "
                "measured touch, all vCPUs (buckets of +-10 %); *exits*: touches that took at "
                "least 16x the 1st percentile, i.e. a hit (they left the guest: refaults and "
-               "re-links), with their p50 / p99: the in-guest latency of a refault.", ""]
+               "re-links), with their p50 / p99: the in-guest latency of a refault. Where "
+               "nearly every touch faults (`loop`), the 1st percentile is a fault too and "
+               "*exits* undercounts; the touch p50 is the refault latency there.", ""]
         md += hold_split_table(summary) + [""]
     if lockstat:
         md += ["## mmu_lock contention (lock_stat, separate boot)", "",
