@@ -8,6 +8,8 @@
 #   make bench      fifo vs clock vs sharded across vCPU counts beside Belady's
 #                   MIN: quick matrix (FULL=1 the whole one; BENCH_* overrides,
 #                   see scripts/bench.sh) -> bench/results/
+#   make bench-pack the benchmark as one tarball for a host without packages
+#   make bench-import FROM=results.tar.gz -> bench/results/hosts/<tag>/
 #   make kernel-tree / export / patches / checkpatch / bisect-build /
 #        splat-baseline / clean
 
@@ -25,7 +27,7 @@ RUNFLAGS = --flavor $(FLAVOR) --suite $(SUITE) --vcpus $(VCPUS) --mem $(MEM) \
 	   --timeout $(TIMEOUT) $(if $(APPEND),--append "$(APPEND)")
 
 SHELL := /bin/bash
-.PHONY: all run test unit kernel guest bench kernel-tree export patches checkpatch bisect-build \
+.PHONY: all run test unit kernel guest bench bench-pack bench-import kernel-tree export patches checkpatch bisect-build \
 	splat-baseline timings-reset timings clean distclean help
 
 all: help
@@ -48,6 +50,14 @@ run: kernel guest
 # The benchmark: builds the bench kernel, guest and simulator itself.
 bench:
 	scripts/bench.sh
+
+# The benchmark as one self-contained tarball for hosts without packages,
+# and its results brought back: make bench-import FROM=results.tar.gz
+bench-pack:
+	scripts/bench-pack.sh
+
+bench-import:
+	FROM="$(FROM)" COMMAND="$(COMMAND)" scripts/bench-import.sh
 
 # Userspace tests: the eviction core (concurrency-tests/), the
 # benchmark's simulator and report generator (bench/), and the splat check

@@ -230,25 +230,8 @@ rm -f "$results/runs-lockstat.csv"
 [ "$lockstat" = 0 ] || cp "$out_ls/results/runs.csv" "$results/runs-lockstat.csv"
 
 # ---- simulate every cell at capacity = quota - median overhead ----
-# runs.csv: rep,policy,pattern,vcpus,quota,regions,warmup,steps,seed,overhead,...
 simcsv=$out/sim.csv
-echo "quota,overhead,pattern,vcpus,regions,warmup,steps,seed,capacity,accesses,fifo_misses,clock_misses,min_misses" >"$simcsv"
-while IFS=, read -r pattern nv quota rg w s sd ovs; do
-	# The cell's median overhead (lower median for an even count).
-	ov=$(tr ' ' '\n' <<<"$ovs" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
-	cap=$((quota - ov))
-	[ "$cap" -ge 1 ] || { echo "FAIL: cell $pattern v=$nv q=$quota: overhead $ov leaves no capacity"; exit 1; }
-	row=$("$sim" --pattern "$pattern" --regions "$rg" --vcpus "$nv" --warmup "$w" --steps "$s" \
-		--seed "$sd" --hot-pct "$hot_pct" --hot-hit-pct "$hot_hit_pct" --capacity "$cap" --csv) ||
-		die "the simulator failed on cell $pattern v=$nv q=$quota"
-	[ "$(grep -c '' <<<"$row")" = 1 ] || die "the simulator printed $(grep -c '' <<<"$row") lines for one capacity"
-	# sim: pattern,vcpus,regions,warmup,steps,seed,capacity,accesses,fifo,clock,min
-	echo "$quota,$ov,$row" >>"$simcsv"
-done < <(awk -F, 'NR > 1 {
-		k = $3 "," $4 "," $5 "," $6 "," $7 "," $8 "," $9
-		if (k in ov) ov[k] = ov[k] " " $10
-		else { order[++n] = k; ov[k] = $10 }
-	} END { for (i = 1; i <= n; i++) print order[i] "," ov[order[i]] }' "$runs")
+"$TOP/scripts/bench-sim.sh" "$runs" "$simcsv" "$hot_pct" "$hot_hit_pct"
 cp "$simcsv" "$results/sim.csv"
 
 # ---- report ----

@@ -38,6 +38,7 @@ die() { printf 'run.sh: error: %s\n' "$*" >&2; exit 1; }
 info() { printf 'run.sh: %s\n' "$*" >&2; }
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+invocation="$0 $*"
 out=$PWD budget=3600 smp="" mem="" accel=auto tag="" lockstat=1
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -155,6 +156,7 @@ rm -rf "$work" && mkdir -p "$work"
 	echo "l1_vcpus=$smp"
 	echo "l1_mem=$mem"
 	echo "budget_s=$budget"
+	echo "command=$(env | sed -n 's/^\(BENCH_[A-Z_0-9]*=[^ ]*\)$/\1/p' | sort | tr '\n' ' ')$invocation"
 } >"$work/host.txt"
 cp "$HERE/kit.txt" "$work/kit.txt" 2>/dev/null || true
 info "host: $host_cpus CPUs ($cpu_model), $((host_mem_mib / 1024)) GiB; L1: $accel, -smp $smp, $mem"
