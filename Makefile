@@ -8,6 +8,8 @@
 #   make bench      fifo vs clock vs sharded across vCPU counts beside Belady's
 #                   MIN: quick matrix (FULL=1 the whole one; BENCH_* overrides,
 #                   see scripts/bench.sh) -> bench/results/
+#   make validate   every suite (evict, upstream selftests, stress) under
+#                   every policy on the debug and KASAN kernels -> one table
 #   make bench-pack the benchmark as one tarball for a host without packages
 #   make bench-import FROM=results.tar.gz -> bench/results/hosts/<tag>/
 #   make kernel-tree / export / patches / checkpatch / bisect-build /
@@ -27,7 +29,7 @@ RUNFLAGS = --flavor $(FLAVOR) --suite $(SUITE) --vcpus $(VCPUS) --mem $(MEM) \
 	   --timeout $(TIMEOUT) $(if $(APPEND),--append "$(APPEND)")
 
 SHELL := /bin/bash
-.PHONY: all run test unit kernel guest bench bench-pack bench-import kernel-tree export patches checkpatch bisect-build \
+.PHONY: all run test unit validate kernel guest bench bench-pack bench-import kernel-tree export patches checkpatch bisect-build \
 	splat-baseline timings-reset timings clean distclean help
 
 all: help
@@ -50,6 +52,11 @@ run: kernel guest
 # The benchmark: builds the bench kernel, guest and simulator itself.
 bench:
 	scripts/bench.sh
+
+# The validation matrix: suites x policies x debug/KASAN kernels, one
+# table (VALIDATE_* knobs: see scripts/validate.sh).
+validate:
+	scripts/validate.sh
 
 # The benchmark as one self-contained tarball for hosts without packages,
 # and its results brought back: make bench-import FROM=results.tar.gz

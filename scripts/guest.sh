@@ -63,8 +63,11 @@ cp "$TOP"/scripts/guest/suites/* "$root/suites/"
 cp "$st"/project/* "$root/kvm/" 2>/dev/null || true
 # The benchmark's in-guest driver (the bench suite runs it; scripts/bench.sh).
 install -m 755 "$TOP/bench/run/guest/bench-driver.sh" "$root/kvm/bench-driver"
-# Only the selftests some suite names, to keep the image small.
-for prog in $(awk '!/^#/ && NF >= 3 {print $3}' "$TOP"/scripts/guest/suites/* | sort -u); do
+# Only the selftests some suite names, to keep the image small. A command
+# may start with "env VAR=VALUE ...": the program is the first other word.
+for prog in $(awk '!/^#/ && NF >= 3 {
+		for (i = 3; i <= NF && ($i == "env" || $i ~ /=/); i++) ;
+		print $i }' "$TOP"/scripts/guest/suites/* | sort -u); do
 	if [ -x "$root/kvm/$prog" ]; then continue; fi
 	src=$(find "$st/kvm" -maxdepth 2 -type f -name "$prog" -perm -u+x | head -1)
 	[ -n "$src" ] || die "a suite names '$prog', which is neither a KVM selftest nor in kernel/guest/"
