@@ -67,12 +67,14 @@ bench-import:
 	FROM="$(FROM)" COMMAND="$(COMMAND)" scripts/bench-import.sh
 
 # Userspace tests: the eviction core (concurrency-tests/), the
-# benchmark's simulator and report generator (bench/), and the splat check
-# on sample console logs (scripts/tests/splat-check/).
+# benchmark's simulator and report generator (bench/), the splat check
+# on sample console logs (scripts/tests/splat-check/), and the SPIN model
+# of the sharded protocol (design/model/).
 unit:
 	@t0=$$(date +%s); $(MAKE) -C concurrency-tests test || exit 1; \
 		$(MAKE) -C bench test || exit 1; \
 		scripts/tests/splat-check/run.sh || exit 1; \
+		design/model/check.sh || exit 1; \
 		mkdir -p build; echo "unit-tests $$(( $$(date +%s) - t0 ))" >> build/timings.txt
 
 timings-reset:
