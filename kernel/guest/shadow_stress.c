@@ -164,7 +164,7 @@ struct vcpu_state {
 	/* The data page each window slot maps under each root, or -1. */
 	int16_t map[MAX_ROOTS][MAX_SLOTS];
 	uint32_t version[MAX_DATA];
-	uint64_t ops, reads, writes, maps, unmaps, probes, switches;
+	uint64_t ops, reads, writes, maps, unmaps, repoints, probes, switches;
 } __aligned(64);
 
 static struct guest_params gp;
@@ -293,6 +293,21 @@ static void guest_code(uint64_t v)
 					s->unmaps++;
 					if ((x >> 8) % 4 == 0)
 						guest_probe_unmapped(v, r, j);
+				} else if (x % 8 < 5 && gp.data_pages > 1) {
+					/*
+					 * Point a present PTE at another page
+					 * without clearing it first: KVM must
+					 * drop the old SPTE (write-protection
+					 * or, for an unsync page, INVLPG's sync
+					 * with the gfn changed).
+					 */
+					d = (d + 1 + (x >> 8) % (gp.data_pages - 1)) %
+					    gp.data_pages;
+					*pte = data_gpa(v, d) | PTE_PW;
+					guest_invlpg(gva);
+					s->map[r][j] = d;
+					s->repoints++;
+					guest_check(v, r, j, d);
 				}
 			} else {
 				d = (x >> 8) % gp.data_pages;
@@ -1184,7 +1199,7 @@ int main(int argc, char *argv[])
 	pthread_t vt[MAX_VCPUS], memslot_t, quota_t, checker_t, drop_t, extra_t;
 	uint64_t pt_pages, i, t0, t_run, min_rounds = ~0ULL;
 	uint64_t tot_ops = 0, tot_reads = 0, tot_writes = 0, tot_maps = 0;
-	uint64_t tot_unmaps = 0, tot_probes = 0, tot_switches = 0;
+	uint64_t tot_unmaps = 0, tot_repoints = 0, tot_probes = 0, tot_switches = 0;
 	struct vcpu_state *st = calloc(MAX_VCPUS, sizeof(*st));	/* not in guest memory */
 	long used, used_grown = -1, used_dropped = -1, footprint, left;
 	int drops_needed = 0;
@@ -1323,6 +1338,7 @@ int main(int argc, char *argv[])
 		tot_writes += st[i].writes;
 		tot_maps += st[i].maps;
 		tot_unmaps += st[i].unmaps;
+		tot_repoints += st[i].repoints;
 		tot_probes += st[i].probes;
 		tot_switches += st[i].switches;
 		TEST_ASSERT(st[i].ops == cnt.vcpu_rounds[i] * OPS_PER_ROUND,
@@ -1343,15 +1359,16 @@ int main(int argc, char *argv[])
 
 	printf("final: quota %lu: %ld in use; quota %lu: grew to %ld, %ld after %d drop_caches\n",
 	       quota, used, max_quota, used_grown, used_dropped, drops_needed);
-	printf("  vcpus: rounds min %lu; guest ops %lu reads-verified %lu writes %lu maps %lu unmaps %lu unmapped-probes %lu cr3-switches %lu\n",
+	printf("  vcpus: rounds min %lu; guest ops %lu reads-verified %lu writes %lu maps %lu unmaps %lu re-points %lu unmapped-probes %lu cr3-switches %lu\n",
 	       min_rounds, tot_ops, tot_reads, tot_writes, tot_maps, tot_unmaps,
-	       tot_probes, tot_switches);
+	       tot_repoints, tot_probes, tot_switches);
 	printf("  accounting: SecPageTables base %ld pages, peak %ld, after teardown %ld\n",
 	       secpt_base, secpt_max, secpt_base + left);
 
 	TEST_ASSERT(min_rounds >= MIN_VCPU_ROUNDS, "a vCPU did only %lu rounds", min_rounds);
-	TEST_ASSERT(tot_probes > 0 && tot_switches > 0 && tot_unmaps > 0 && tot_writes > 0,
-		    "the guests never probed, switched roots, unmapped or wrote");
+	TEST_ASSERT(tot_probes > 0 && tot_switches > 0 && tot_unmaps > 0 && tot_writes > 0 &&
+		    tot_repoints > 0,
+		    "the guests never probed, switched roots, unmapped, re-pointed or wrote");
 	TEST_ASSERT(cnt.slot_deletes >= MIN_MEMSLOT_CYCLES,
 		    "memslot thread: %lu cycles", cnt.slot_deletes);
 	TEST_ASSERT(cnt.quota_sets >= MIN_QUOTA_SETS && cnt.quota_einval > 0,
