@@ -73,4 +73,9 @@ python3 "$TOP/bench/report/report.py" --runs "$dest/runs.csv" --sim "$dest/sim.c
 	--kernel "${kernel:-unknown}, bench flavor, tree HEAD ${kit:-unknown}" \
 	--command "on the host: $command; here: make bench-import FROM=$from" "${ls_args[@]}" ||
 	die "bench/report/report.py failed on $dest"
+if [ -f "$TOP/bench/results/REPORT.md" ]; then
+	"$TOP/scripts/bench-scaling.sh"
+else
+	info "no bench/results/REPORT.md here (make bench): the scaling section waits for it"
+fi
 info "imported $tag into $dest"

@@ -256,5 +256,10 @@ python3 "$TOP/bench/report/report.py" --runs "$results/runs.csv" --sim "$results
 	--out "$results" --machine "$machine" --accel "$accel_name" --kernel "$kernel" \
 	--command "$command" "${ls_args[@]}" ||
 	die "bench/report/report.py failed"
+# The scaling section compares this run with the imported hosts; only for
+# the committed results (a BENCH_OUT elsewhere is an experiment).
+if [ "$results" -ef "$TOP/bench/results" ]; then
+	"$TOP/scripts/bench-scaling.sh"
+fi
 record_time bench-total $(($(now) - t_all))
 info "done in $(($(now) - t_all)) s: report in $results (raw: $out)"

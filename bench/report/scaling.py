@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""scaling.py: does it scale?  Hosts side by side, from their runs.
+
+  scaling.py --host LABEL=DIR [--host LABEL=DIR ...] --report REPORT.md --png OUT.png
+
+Each DIR holds a runs.csv (the bench boot) and maybe a runs-lockstat.csv
+(the lockstat boot), as `make bench` writes into bench/results/ and
+`make bench-import` into bench/results/hosts/<tag>/.  For every pattern
+and quota that all hosts ran: total throughput (all vCPUs:
+touches_per_sec_per_vcpu x vcpus) per vCPU count, normalised to the same
+host and policy at 1 vCPU; the share of evictions done on the fault path
+(sharded); and, from the lockstat boot, the total mmu_lock wait per run.
+Every figure is a median over reps.  The section replaces the text
+between the scaling markers of REPORT.md (appended if absent); the chart
+goes to OUT.png.
+"""
+import argparse
+import collections
+import csv
+import os
+import statistics
+import sys
+
+BEGIN = "<!-- scaling:begin (bench/report/scaling.py) -->"
+END = "<!-- scaling:end -->"
+POLICIES = ("fifo", "clock", "sharded")
+
+
+def load(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def medians(rows, value):
+    """{(pattern, quota, policy, vcpus): median of value(row)}"""
+    acc = collections.defaultdict(list)
+    for r in rows:
+        v = value(r)
+        if v is not None:
+            acc[(r["pattern"], int(r["quota"]), r["policy"], int(r["vcpus"]))].append(v)
+    return {k: statistics.median(v) for k, v in acc.items()}
+
+
+def total_tput(r):
+    return float(r["touches_per_sec_per_vcpu"]) * int(r["vcpus"])
+
+
+def direct_share(r):
+    rec = int(r["mmu_recycled"])
+    return 100.0 * int(r["evict_direct_zapped"]) / rec if rec else None
+
+
+def wait_ms(r):
+    w = r.get("mmu_lock_wait_ns", "")
+    return int(w) / 1e6 if w not in ("", None) else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--host", action="append", required=True, help="LABEL=DIR")
+    ap.add_argument("--report", required=True)
+    ap.add_argument("--png", required=True)
+    a = ap.parse_args()
+
+    hosts = []
+    for h in a.host:
+        if "=" not in h:
+            sys.exit(f"scaling.py: --host wants LABEL=DIR, got '{h}'")
+        label, d = h.split("=", 1)
+        runs = load(os.path.join(d, "runs.csv"))
+        if not runs:
+            sys.exit(f"scaling.py: {d}/runs.csv is missing or empty")
+        hosts.append((label, runs, load(os.path.join(d, "runs-lockstat.csv"))))
+
+    tput = {label: medians(runs, total_tput) for label, runs, _ in hosts}
+    direct = {label: medians(runs, direct_share) for label, runs, _ in hosts}
+    wait = {label: medians(ls, wait_ms) for label, _, ls in hosts}
+    cells = sorted(set.intersection(*[{(k[0], k[1]) for k in tput[label]} for label, _, _ in hosts]))
+    cells = [c for c in cells if c[0] in ("hotcold", "hotscan")] or cells
+
+    out = [BEGIN, "", "## Scaling: hosts side by side", "",
+           "Medians over reps. *x1*: total throughput (touches/s of all vCPUs) relative to the same host "
+           "and policy at 1 vCPU, with the absolute figure in k touches/s; a design that scales keeps x1 "
+           "near the vCPU count where the host has the CPUs. TCG timings are relative only, and only "
+           "within one host. Made by `bench/report/scaling.py` from each host's runs.csv and "
+           "runs-lockstat.csv (hosts: " + ", ".join(f"`{label}`" for label, _, _ in hosts) + ").", ""]
+    for pat, q in cells:
+        vcs = sorted({k[3] for label, _, _ in hosts for k in tput[label] if k[0] == pat and k[1] == q})
+        out += [f"### {pat}, quota {q}", "",
+                "| host | policy | " + " | ".join(f"{v} vCPU" for v in vcs) + " |",
+                "|---|---|" + "---:|" * len(vcs)]
+        for label, _, _ in hosts:
+            for p in POLICIES:
+                base = tput[label].get((pat, q, p, 1))
+                cols = []
+                for v in vcs:
+                    t = tput[label].get((pat, q, p, v))
+                    if t is None:
+                        cols.append("")
+                    elif base:
+                        cols.append(f"x{t / base:.2f} ({t / 1000:.0f}k)")
+                    else:
+                        cols.append(f"{t / 1000:.0f}k")
+                out.append(f"| {label} | {p} | " + " | ".join(cols) + " |")
+        out += ["", "Sharded's fault-path share of evictions (evict_direct_zapped / mmu_recycled), %:", "",
+                "| host | " + " | ".join(f"{v} vCPU" for v in vcs) + " |", "|---|" + "---:|" * len(vcs)]
+        for label, _, _ in hosts:
+            cols = [f"{direct[label][(pat, q, 'sharded', v)]:.0f}" if (pat, q, "sharded", v) in direct[label] else ""
+                    for v in vcs]
+            out.append(f"| {label} | " + " | ".join(cols) + " |")
+        lvcs = sorted({k[3] for label, _, _ in hosts for k in wait[label] if k[0] == pat and k[1] == q})
+        if lvcs:
+            out += ["", "Total `mmu_lock` wait per run, ms (lockstat boot; fifo / clock / sharded):", "",
+                    "| host | " + " | ".join(f"{v} vCPU" for v in lvcs) + " |", "|---|" + "---:|" * len(lvcs)]
+            for label, _, _ in hosts:
+                cols = []
+                for v in lvcs:
+                    w = [wait[label].get((pat, q, p, v)) for p in POLICIES]
+                    cols.append("" if all(x is None for x in w) else
+                                " / ".join("-" if x is None else f"{x:.0f}" for x in w))
+                out.append(f"| {label} | " + " | ".join(cols) + " |")
+        out.append("")
+    out += [f"![scaling]({os.path.basename(a.png)})", "", END]
+    section = "\n".join(out) + "\n"
+
+    text = open(a.report).read() if os.path.exists(a.report) else ""
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + section + rest.split(END, 1)[1].lstrip("\n")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    with open(a.report, "w") as f:
+        f.write(text)
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ncol = min(2, len(cells))
+    nrow = (len(cells) + ncol - 1) // ncol
+    fig, grid = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 3.0 * nrow + 0.8), squeeze=False)
+    axes = [[ax for row in grid for ax in row]]
+    styles = ["-", "--", ":", "-."]
+    colors = {"fifo": "tab:gray", "clock": "tab:blue", "sharded": "tab:orange"}
+    for ax, (pat, q) in zip(axes[0], cells):
+        for i, (label, _, _) in enumerate(hosts):
+            for p in POLICIES:
+                pts = sorted((k[3], v) for k, v in tput[label].items() if k[:3] == (pat, q, p))
+                base = tput[label].get((pat, q, p, 1))
+                if pts and base:
+                    ax.plot([x for x, _ in pts], [y / base for _, y in pts], styles[i % len(styles)],
+                            color=colors[p], marker="o", ms=3, label=f"{label} {p}")
+        ax.set_xscale("log", base=2)
+        ax.set_title(f"{pat}, quota {q}", fontsize=9)
+        ax.set_xlabel("vCPUs", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for row in grid:
+        row[0].set_ylabel("total throughput / 1 vCPU", fontsize=8)
+    for ax in axes[0][len(cells):]:
+        ax.set_visible(False)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=6, loc="lower center", ncol=3)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.tight_layout()
+    fig.savefig(a.png, dpi=110)
+
+
+if __name__ == "__main__":
+    main()
