@@ -11,6 +11,7 @@
 #   make validate   every suite (evict, upstream selftests, stress) under
 #                   every policy on the debug and KASAN kernels -> one table
 #   make bench-pack the benchmark as one tarball for a host without packages
+#                   (make bench-pack-test: run it in a chroot without QEMU)
 #   make bench-import FROM=results.tar.gz -> bench/results/hosts/<tag>/
 #   make kernel-tree / export / patches / checkpatch / bisect-build /
 #        splat-baseline / clean
@@ -29,7 +30,7 @@ RUNFLAGS = --flavor $(FLAVOR) --suite $(SUITE) --vcpus $(VCPUS) --mem $(MEM) \
 	   --timeout $(TIMEOUT) $(if $(APPEND),--append "$(APPEND)")
 
 SHELL := /bin/bash
-.PHONY: all run test unit validate kernel guest bench bench-pack bench-import kernel-tree export patches checkpatch bisect-build \
+.PHONY: all run test unit validate kernel guest bench bench-pack bench-pack-test bench-import kernel-tree export patches checkpatch bisect-build \
 	splat-baseline timings-reset timings clean distclean help
 
 all: help
@@ -62,6 +63,10 @@ validate:
 # and its results brought back: make bench-import FROM=results.tar.gz
 bench-pack:
 	scripts/bench-pack.sh
+
+# The kit run where nothing of QEMU, python or apt exists (a chroot).
+bench-pack-test: bench-pack
+	scripts/tests/bench-pack-chroot.sh
 
 bench-import:
 	FROM="$(FROM)" COMMAND="$(COMMAND)" scripts/bench-import.sh

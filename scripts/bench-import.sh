@@ -7,6 +7,8 @@
 #   FROM=FILE      the kit's results tarball (required)
 #   COMMAND="..."  how the kit was run, when host.txt predates its
 #                  command= line
+#   BENCH_IMPORT_DEST=DIR  import into DIR/<host-tag>/ instead (tests); the
+#                  scaling section is then left alone
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -31,7 +33,8 @@ runs=$top/bench/results/runs.csv
 [ -f "$runs" ] || die "$from has no bench/results/runs.csv (the bench boot brought nothing back; see its console.log)"
 [ "$(wc -l <"$runs")" -gt 1 ] || die "$from: bench runs.csv has no rows"
 
-dest=$TOP/bench/results/hosts/$tag
+hosts=${BENCH_IMPORT_DEST:-$TOP/bench/results/hosts}
+dest=$hosts/$tag
 rm -rf "$dest"
 mkdir -p "$dest"
 cp "$tmp/results.tar.gz" "$dest/results.tar.gz"
@@ -73,7 +76,9 @@ python3 "$TOP/bench/report/report.py" --runs "$dest/runs.csv" --sim "$dest/sim.c
 	--kernel "${kernel:-unknown}, bench flavor, tree HEAD ${kit:-unknown}" \
 	--command "on the host: $command; here: make bench-import FROM=$from" "${ls_args[@]}" ||
 	die "bench/report/report.py failed on $dest"
-if [ -f "$TOP/bench/results/REPORT.md" ]; then
+if [ -n "${BENCH_IMPORT_DEST:-}" ]; then
+	:
+elif [ -f "$TOP/bench/results/REPORT.md" ]; then
 	"$TOP/scripts/bench-scaling.sh"
 else
 	info "no bench/results/REPORT.md here (make bench): the scaling section waits for it"
