@@ -1208,15 +1208,32 @@ int main(int argc, char *argv[])
 
 	while ((opt = getopt(argc, argv, "v:q:Q:t:r:k:d:s:")) != -1) {
 		switch (opt) {
-		case 'v': nr_vcpus = arg(optarg, 1, MAX_VCPUS); break;
-		case 'q': quota = arg(optarg, 64, 1 << 20); break;
-		case 'Q': max_quota = arg(optarg, 64, 1 << 20); break;
-		case 't': seconds = arg(optarg, 20, 86400); break;
-		case 'r': nr_roots = arg(optarg, 1, MAX_ROOTS); break;
-		case 'k': chunks = arg(optarg, 1, MAX_CHUNKS); break;
-		case 'd': data_pages = arg(optarg, 1, MAX_DATA); break;
-		case 's': seed = arg(optarg, 1, ~0U); break;
-		default: usage(argv[0]);
+		case 'v':
+			nr_vcpus = arg(optarg, 1, MAX_VCPUS);
+			break;
+		case 'q':
+			quota = arg(optarg, 64, 1 << 20);
+			break;
+		case 'Q':
+			max_quota = arg(optarg, 64, 1 << 20);
+			break;
+		case 't':
+			seconds = arg(optarg, 20, 86400);
+			break;
+		case 'r':
+			nr_roots = arg(optarg, 1, MAX_ROOTS);
+			break;
+		case 'k':
+			chunks = arg(optarg, 1, MAX_CHUNKS);
+			break;
+		case 'd':
+			data_pages = arg(optarg, 1, MAX_DATA);
+			break;
+		case 's':
+			seed = arg(optarg, 1, ~0U);
+			break;
+		default:
+			usage(argv[0]);
 		}
 	}
 	if (max_quota <= quota)
