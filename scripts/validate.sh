@@ -22,6 +22,10 @@
 #   VALIDATE_SUITES (evict upstream stress)  VALIDATE_POLICIES (fifo clock
 #   sharded)  VALIDATE_FLAVORS (debug kasan)  VALIDATE_VCPUS (2: L1 vCPUs)
 #   VALIDATE_MEM (3G)  VALIDATE_OUT (build/validate/STAMP)
+#   VALIDATE_APPEND   extra kernel parameters for every boot, e.g.
+#                     "kcsan.skip_watch=100" to watch 40x more accesses than
+#                     the default 4000 (a planted SPTE race was caught so,
+#                     and missed at the default; boots run ~4x longer)
 # The table goes to stdout and to OUT/table.md.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +35,7 @@ policies=${VALIDATE_POLICIES:-fifo clock sharded}
 flavors=${VALIDATE_FLAVORS:-debug kasan}
 vcpus=${VALIDATE_VCPUS:-2}
 mem=${VALIDATE_MEM:-3G}
+extra=${VALIDATE_APPEND:-}
 suites=${suites//,/ } policies=${policies//,/ } flavors=${flavors//,/ }
 for s in $suites; do
 	[ -f "$TOP/scripts/guest/suites/$s" ] || die "VALIDATE_SUITES: no suite '$s' in scripts/guest/suites"
@@ -60,7 +65,7 @@ for f in $flavors; do
 			t0=$(now)
 			set +e
 			"$TOP/scripts/run-guest.sh" --flavor "$f" --suite "$s" --vcpus "$vcpus" --mem "$mem" \
-				--timeout 3000 --append "kvm.shadow_evict=$p" --out "$d" >"$out/$f-$p-$s.log" 2>&1
+				--timeout 3000 --append "kvm.shadow_evict=$p${extra:+ $extra}" --out "$d" >"$out/$f-$p-$s.log" 2>&1
 			rc=$?
 			set -e
 			secs=$(($(now) - t0))
@@ -84,7 +89,7 @@ for f in $flavors; do
 done
 
 {
-	echo "make validate, $(date -u +%Y-%m-%d), kernel tree HEAD $(git -C "$KSRC" log -1 --format='%h %s'), $(($(now) - t_all)) s in all"
+	echo "make validate, $(date -u +%Y-%m-%d), kernel tree HEAD $(git -C "$KSRC" log -1 --format='%h %s'), $(($(now) - t_all)) s in all${extra:+, extra kernel parameters: $extra}"
 	echo
 	echo "| suite | policy | flavor | result | tests passed | time s | kernel reports |"
 	echo "|---|---|---|---|---:|---:|---|"
