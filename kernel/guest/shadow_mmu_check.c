@@ -29,6 +29,8 @@
 #include "processor.h"
 #include "ucall_common.h"
 
+#include "guest_args.h"
+
 #define SLOT		10
 #define REGION_BASE	(1ULL << 32)	/* GPA == GVA */
 #define REGION_SIZE	(2ULL << 20)
@@ -163,19 +165,6 @@ static void usage(const char *name)
 		"usage: %s [-v vcpus] [-r regions per vcpu] [-p passes] [-t pages touched per region] [-q quota]\n",
 		name);
 	exit(KSFT_FAIL);
-}
-
-static uint64_t arg(const char *s, uint64_t min, uint64_t max)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 0);
-
-	if (*s == '\0' || *end != '\0' || v < min || v > max) {
-		fprintf(stderr, "invalid value '%s' (want %llu..%llu)\n", s,
-			(unsigned long long)min, (unsigned long long)max);
-		exit(KSFT_FAIL);
-	}
-	return v;
 }
 
 int main(int argc, char *argv[])

@@ -104,6 +104,8 @@
 #include "processor.h"
 #include "ucall_common.h"
 
+#include "guest_args.h"
+
 #define MAX_VCPUS	64
 #define MAX_ROOTS	8
 #define MAX_CHUNKS	16
@@ -1179,19 +1181,6 @@ static void usage(const char *name)
 		"          [-r roots (3)] [-k page tables per vcpu and root (4)] [-d data pages per vcpu (32)] [-s seed (1)]\n",
 		name);
 	exit(KSFT_FAIL);
-}
-
-static uint64_t arg(const char *s, uint64_t min, uint64_t max)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 0);
-
-	if (*s == '\0' || *end != '\0' || v < min || v > max) {
-		fprintf(stderr, "invalid value '%s' (want %llu..%llu)\n", s,
-			(unsigned long long)min, (unsigned long long)max);
-		exit(KSFT_FAIL);
-	}
-	return v;
 }
 
 int main(int argc, char *argv[])
