@@ -36,6 +36,8 @@
 #   BENCH_DEADLINE  seconds after which the guest starts no new run (fails)
 #   BENCH_MEM       L1 memory (default 2G); BENCH_L1_VCPUS (default 2)
 #   BENCH_ACCEL     auto | tcg | kvm (as run-guest.sh --accel)
+#   BENCH_APPEND    extra kernel parameters for the bench boots, e.g.
+#                   "kvm.shadow_evict_wait_us=0" (experiments)
 #   BENCH_NO_BUILD=1  use the kernel and guest image as they are (no rebuild)
 #   BENCH_NO_SIM=1    skip the simulator and the report (development only)
 #   BENCH_OUT       where the report goes (default bench/results)
@@ -173,7 +175,7 @@ boot_matrix() {
 	append="bench_patterns=$pats bench_vcpus=$vcs bench_quotas=$qs bench_regions=$regions"
 	append+=" bench_steps=$steps bench_warmup=$warmup bench_reps=$nreps bench_seed=$seed"
 	append+=" bench_policies=$policies bench_hot_pct=$hot_pct bench_hot_hit_pct=$hot_hit_pct"
-	append+=" bench_deadline=$deadline"
+	append+=" bench_deadline=$deadline ${BENCH_APPEND:-}"
 	t0=$(now)
 	set +e
 	"$TOP/scripts/run-guest.sh" --flavor "$flavor" --suite bench --vcpus "$l1_vcpus" --mem "$mem" \

@@ -49,6 +49,8 @@
  * The 1st percentile is a hit wherever at least 1 % of touches hit; where
  * nearly every touch faults (loop below capacity) it is a fault itself and
  * exit_touches undercounts: read touch_p50_cyc there.
+ * evict_waits, evict_wait_ns: sharded faults that found no room while the
+ * worker was at work and waited for it (mmu_lock dropped), and how long.
  * mmu_lock_contentions, mmu_lock_wait_ns: from /proc/lock_stat (the
  * lockstat kernel flavor only; empty otherwise), cleared before the
  * measured phase: contended acquisitions of the mmu_lock class (read and
@@ -89,7 +91,8 @@
 	"pf_taken,mmu_cache_miss,mmu_recycled,mmu_shadow_zapped,evict_scanned," \
 	"evict_ref_skips,evict_young_skips,evict_wakeups,evict_batches,evict_direct," \
 	"evict_lock_ns,evict_lock_max_ns,evict_direct_lock_ns,evict_direct_zapped," \
-	"fault_lock_ns,evict_readied,evict_ready_stale,measure_ns," \
+	"fault_lock_ns,evict_readied,evict_ready_stale,evict_waits,evict_wait_ns," \
+	"measure_ns," \
 	"touches_per_sec_per_vcpu,touch_p50_cyc,touch_p99_cyc,exit_touches," \
 	"exit_p50_cyc,exit_p99_cyc,mmu_lock_contentions,mmu_lock_wait_ns"
 
@@ -304,7 +307,7 @@ enum {
 	S_MISS, S_RECYCLED, S_ZAPPED, S_SCANNED, S_REF_SKIPS, S_YOUNG_SKIPS,
 	S_WAKEUPS, S_BATCHES, S_DIRECT, S_LOCK_NS, S_LOCK_MAX_NS,
 	S_DIRECT_LOCK_NS, S_DIRECT_ZAPPED, S_FAULT_LOCK_NS, S_READIED,
-	S_READY_STALE, S_NR_VM,
+	S_READY_STALE, S_WAITS, S_WAIT_NS, S_NR_VM,
 };
 static const char *const vm_stat_names[S_NR_VM] = {
 	"mmu_cache_miss", "mmu_recycled", "mmu_shadow_zapped",
@@ -313,6 +316,7 @@ static const char *const vm_stat_names[S_NR_VM] = {
 	"mmu_evict_lock_ns", "mmu_evict_lock_max_ns",
 	"mmu_evict_direct_lock_ns", "mmu_evict_direct_zapped",
 	"mmu_fault_lock_ns", "mmu_evict_readied", "mmu_evict_ready_stale",
+	"mmu_evict_waits", "mmu_evict_wait_ns",
 };
 static const char *const vcpu_stat_names[] = { "pf_taken" };
 

@@ -30,7 +30,8 @@ RUNS_METRICS = [
 OPTIONAL_METRICS = [
     "evict_direct_lock_ns", "evict_direct_zapped", "fault_lock_ns",
     "evict_readied", "evict_ready_stale", "touch_p50_cyc", "touch_p99_cyc",
-    "exit_touches", "exit_p50_cyc", "exit_p99_cyc",
+    "exit_touches", "exit_p50_cyc", "exit_p99_cyc", "evict_waits",
+    "evict_wait_ns",
 ]
 RUNS_REQUIRED = ["rep", "policy", "pattern", "vcpus", "quota", "regions",
                  "warmup", "steps", "seed"] + RUNS_METRICS

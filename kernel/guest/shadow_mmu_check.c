@@ -17,12 +17,14 @@
  *
  * Built against the KVM selftests library of the same kernel tree.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include "test_util.h"
 #include "kvm_util.h"
@@ -111,10 +113,13 @@ static char read_param(const char *path)
 
 #define EVICT_PARAM	"/sys/module/kvm/parameters/shadow_evict"
 
-/* The current kvm.shadow_evict into @buf; false if the kernel lacks it. */
-static bool read_policy(char *buf, size_t len)
+#define WAIT_PARAM	"/sys/module/kvm/parameters/shadow_evict_wait_us"
+#define BOOST_PARAM	"/sys/module/kvm/parameters/shadow_evict_boost"
+
+/* Module parameter @path into @buf; false if the kernel lacks it. */
+static bool read_str(const char *path, char *buf, size_t len)
 {
-	FILE *f = fopen(EVICT_PARAM, "r");
+	FILE *f = fopen(path, "r");
 	bool ok;
 
 	if (!f)
@@ -125,10 +130,15 @@ static bool read_policy(char *buf, size_t len)
 	return ok;
 }
 
-/* Write @val to kvm.shadow_evict; returns 0 or the errno. */
-static int write_policy(const char *val)
+static bool read_policy(char *buf, size_t len)
 {
-	FILE *f = fopen(EVICT_PARAM, "w");
+	return read_str(EVICT_PARAM, buf, len);
+}
+
+/* Write @val to module parameter @path; returns 0 or the errno. */
+static int write_str(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
 	int err = 0;
 
 	if (!f)
@@ -138,6 +148,86 @@ static int write_policy(const char *val)
 	if (fclose(f) && !err)
 		err = errno;
 	return err;
+}
+
+static int write_policy(const char *val)
+{
+	return write_str(EVICT_PARAM, val);
+}
+
+/*
+ * kvm.shadow_evict_wait_us, where the kernel has it: a value out of range
+ * or not a number is refused and changes nothing.
+ */
+static void check_wait_param(void)
+{
+	char was[32], now[32];
+	int err;
+
+	if (!read_str(WAIT_PARAM, was, sizeof(was)))
+		return;
+	err = write_str(WAIT_PARAM, "10001");
+	TEST_ASSERT(err == ERANGE, "shadow_evict_wait_us=10001 gave errno %d, want ERANGE", err);
+	err = write_str(WAIT_PARAM, "soon");
+	TEST_ASSERT(err == EINVAL, "shadow_evict_wait_us=soon gave errno %d, want EINVAL", err);
+	TEST_ASSERT(read_str(WAIT_PARAM, now, sizeof(now)) && !strcmp(now, was),
+		    "shadow_evict_wait_us '%s' after refused writes, want '%s'", now, was);
+	printf("shadow_evict_wait_us: %s; 10001 and 'soon' refused\n", was);
+}
+
+/*
+ * Nice levels the sharded rebalancer sits below its inherited nice for
+ * @n vCPUs: one per factor of 1.25 in @n, as the scheduler weighs them.
+ */
+static int boost_levels(unsigned long n)
+{
+	unsigned long weight = 1024;
+	int levels = 0;
+
+	while (weight < 1024 * n && levels < 39) {
+		weight += weight / 4;
+		levels++;
+	}
+	return levels;
+}
+
+/* The nice of this process's kvm-shadow-evict thread, or 100 if none. */
+static int rebalancer_nice(void)
+{
+	char path[64], comm[32], stat[512], *p;
+	int tid, nice = 100, i;
+	struct dirent *d;
+	DIR *dir;
+	FILE *f;
+
+	dir = opendir("/proc/self/task");
+	TEST_ASSERT(dir, "opendir /proc/self/task: %s", strerror(errno));
+	while ((d = readdir(dir))) {
+		tid = atoi(d->d_name);
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
+		if (!read_str(path, comm, sizeof(comm)) ||
+		    strncmp(comm, "kvm-shadow-evi", 14))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+		f = fopen(path, "r");
+		TEST_ASSERT(f && fgets(stat, sizeof(stat), f), "reading %s", path);
+		fclose(f);
+		/*
+		 * Field 19 is the nice (18 the priority, 20 + nice): the k-th
+		 * space after the ")" that ends comm (field 2) opens field k + 2.
+		 */
+		p = strrchr(stat, ')');
+		TEST_ASSERT(p, "no comm in %s", path);
+		for (i = 0; i < 17 && p; i++)
+			p = strchr(p + 1, ' ');
+		TEST_ASSERT(p, "short %s", path);
+		nice = atoi(p + 1);
+		break;
+	}
+	closedir(dir);
+	return nice;
 }
 
 /* The whole point: guests must run on the shadow MMU, not on TDP. */
@@ -193,6 +283,7 @@ int main(int argc, char *argv[])
 
 	check_shadow_mmu();
 	have_policy = read_policy(policy, sizeof(policy));
+	check_wait_param();
 
 	regions = nr_vcpus * regions_per_vcpu;
 	npages = regions * (REGION_SIZE / PAGE_SIZE);
@@ -303,6 +394,21 @@ int main(int argc, char *argv[])
 			TEST_ASSERT(wakeups > 0 && batches > 0,
 				    "sharded VM: the rebalancer never ran");
 		}
+	}
+	/*
+	 * A sharded rebalancer that ran after every vCPU joined (each ran
+	 * before the quota filled) weighs as much as all of them: nice levels
+	 * below ours, as the scheduler counts them.
+	 */
+	if (!strcmp(policy, "sharded") && quota && quota < regions &&
+	    read_str(BOOST_PARAM, now, sizeof(now)) && now[0] == 'Y') {
+		int want = getpriority(PRIO_PROCESS, 0) - boost_levels(nr_vcpus);
+
+		want = want < -20 ? -20 : want;
+		ret = rebalancer_nice();
+		TEST_ASSERT(ret == want, "rebalancer nice %d for %lu vCPUs, want %d",
+			    ret, nr_vcpus, want);
+		printf("rebalancer: nice %d for %lu vCPUs\n", ret, nr_vcpus);
 	}
 	/*
 	 * Lowering the quota below what is in use zaps down to it exactly,
