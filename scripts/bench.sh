@@ -30,7 +30,8 @@
 #   BENCH_STEPS     measured steps per run, all vCPUs together
 #   BENCH_WARMUP    warm-up steps per run, all vCPUs together
 #   BENCH_REPS      repetitions (>= 3 for a median with min and max)
-#   BENCH_SEED      trace seed (the same trace for every rep and policy)
+#   BENCH_SEEDS     trace seeds, comma-separated (1,2,3); each seed's trace is
+#                   the same for every rep and policy. BENCH_SEED: the same
 #   BENCH_POLICIES  fifo,clock,sharded
 #   BENCH_HOT_PCT BENCH_HOT_HIT_PCT   hot set (10 % of regions, 90 % of touches)
 #   BENCH_DEADLINE  seconds after which the guest starts no new run (fails)
@@ -64,7 +65,7 @@ regions=${BENCH_REGIONS:-512}
 steps=${BENCH_STEPS:-20000}
 warmup=${BENCH_WARMUP:-10000}
 reps=${BENCH_REPS:-3}
-seed=${BENCH_SEED:-1}
+seed=${BENCH_SEEDS:-${BENCH_SEED:-1,2,3}}
 policies=${BENCH_POLICIES:-fifo,clock,sharded}
 hot_pct=${BENCH_HOT_PCT:-10}
 hot_hit_pct=${BENCH_HOT_HIT_PCT:-90}
@@ -82,7 +83,7 @@ ls_reps=${BENCH_LS_REPS:-3}
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 is_list() { [[ $1 =~ ^[a-z0-9]+(,[a-z0-9]+)*$ ]]; }
 case $lockstat in 0 | 1) ;; *) die "BENCH_LOCKSTAT wants 0 or 1, got '$lockstat'" ;; esac
-for v in patterns vcpus quotas policies ls_patterns ls_vcpus ls_quotas; do
+for v in patterns vcpus quotas policies ls_patterns ls_vcpus ls_quotas seed; do
 	is_list "${!v}" || die "BENCH_${v^^}='${!v}': want a comma-separated list"
 done
 for p in ${ls_patterns//,/ }; do
@@ -104,12 +105,17 @@ for p in ${policies//,/ }; do
 	*) die "BENCH_POLICIES: unknown policy '$p' (fifo clock sharded)" ;;
 	esac
 done
-for v in regions steps warmup reps seed hot_pct hot_hit_pct l1_vcpus ls_reps; do
+for v in regions steps warmup reps hot_pct hot_hit_pct l1_vcpus ls_reps; do
 	is_uint "${!v}" || die "BENCH_${v^^}='${!v}': want a non-negative integer"
 done
 [ "$regions" -ge 1 ] && [ "$regions" -le 65536 ] || die "BENCH_REGIONS wants 1..65536, got $regions"
 [ "$reps" -ge 1 ] || die "BENCH_REPS wants >= 1"
 [ "$reps" -ge 3 ] || info "warning: BENCH_REPS=$reps: the report wants >= 3 for median, min and max"
+for sd in ${seed//,/ }; do
+	is_uint "$sd" || die "BENCH_SEEDS: '$sd' is not a non-negative integer"
+done
+nseeds=$(tr ',' '\n' <<<"$seed" | wc -l)
+[ "$nseeds" -ge 3 ] || info "warning: BENCH_SEEDS=$seed: the report's intervals want >= 3 seeds x 3 reps"
 [ "$hot_pct" -ge 1 ] && [ "$hot_pct" -le 100 ] || die "BENCH_HOT_PCT wants 1..100"
 [ "$hot_hit_pct" -le 100 ] || die "BENCH_HOT_HIT_PCT wants 0..100"
 [ "$warmup" -lt "$steps" ] || info "warning: BENCH_WARMUP >= BENCH_STEPS: the phase pattern's hot set moves during warm-up"
@@ -124,9 +130,9 @@ for q in ${quotas//,/ }; do
 done
 npol=$(tr ',' '\n' <<<"$policies" | wc -l)
 ncells=$(( $(tr ',' '\n' <<<"$patterns" | wc -l) * $(tr ',' '\n' <<<"$vcpus" | wc -l) * $(tr ',' '\n' <<<"$quotas" | wc -l) ))
-total=$((reps * ncells * npol))
+total=$((reps * nseeds * ncells * npol))
 count() { tr ',' '\n' <<<"$1" | wc -l; }
-ls_total=$((ls_reps * npol * $(count "$ls_patterns") * $(count "$ls_vcpus") * $(count "$ls_quotas")))
+ls_total=$((ls_reps * nseeds * npol * $(count "$ls_patterns") * $(count "$ls_vcpus") * $(count "$ls_quotas")))
 # The deadline stops the guest before the host kills it, so what ran still
 # comes back (and the run fails, saying so).
 deadline=${BENCH_DEADLINE:-$d_deadline}

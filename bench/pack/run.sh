@@ -28,7 +28,7 @@
 # comma-separated): BENCH_PATTERNS (hotcold,hotscan), BENCH_VCPUS
 # (1,2,4,8,16), BENCH_QUOTAS (96,160), BENCH_REPS (3), BENCH_POLICIES
 # (fifo,clock,sharded), BENCH_REGIONS (512), BENCH_STEPS (20000),
-# BENCH_WARMUP (10000), BENCH_SEED (1), BENCH_HOT_PCT (10),
+# BENCH_WARMUP (10000), BENCH_SEEDS (1,2,3), BENCH_HOT_PCT (10),
 # BENCH_HOT_HIT_PCT (90); the lockstat boot: BENCH_LS_PATTERNS
 # (hotcold,hotscan), BENCH_LS_VCPUS (1,4,16), BENCH_LS_QUOTAS (96,160),
 # BENCH_LS_REPS (3).
@@ -65,14 +65,14 @@ list_of() { # list_of NAME VALUE REGEX: a comma-separated list of REGEX
 patterns=${BENCH_PATTERNS:-hotcold,hotscan} vcpus=${BENCH_VCPUS:-1,2,4,8,16}
 quotas=${BENCH_QUOTAS:-96,160} reps=${BENCH_REPS:-3} policies=${BENCH_POLICIES:-fifo,clock,sharded}
 regions=${BENCH_REGIONS:-512} steps=${BENCH_STEPS:-20000} warmup=${BENCH_WARMUP:-10000}
-seed=${BENCH_SEED:-1} hot_pct=${BENCH_HOT_PCT:-10} hot_hit_pct=${BENCH_HOT_HIT_PCT:-90}
+seed=${BENCH_SEEDS:-${BENCH_SEED:-1,2,3}} hot_pct=${BENCH_HOT_PCT:-10} hot_hit_pct=${BENCH_HOT_HIT_PCT:-90}
 ls_patterns=${BENCH_LS_PATTERNS:-hotcold,hotscan} ls_vcpus=${BENCH_LS_VCPUS:-1,4,16}
 ls_quotas=${BENCH_LS_QUOTAS:-96,160} ls_reps=${BENCH_LS_REPS:-3}
 pat_re='hotcold|hotscan|loop|phase|private'
 list_of BENCH_PATTERNS "$patterns" "$pat_re"
 list_of BENCH_LS_PATTERNS "$ls_patterns" "$pat_re"
 list_of BENCH_POLICIES "$policies" 'fifo|clock|sharded'
-for v in vcpus ls_vcpus quotas ls_quotas; do
+for v in vcpus ls_vcpus quotas ls_quotas seed; do
 	list_of "BENCH_${v^^}" "${!v}" '[0-9]+'
 done
 for n in ${vcpus//,/ } ${ls_vcpus//,/ }; do
@@ -82,7 +82,7 @@ done
 for q in ${quotas//,/ } ${ls_quotas//,/ }; do
 	[ "$q" -ge 64 ] || die "quota $q is below KVM's minimum of 64 shadow pages"
 done
-for v in reps ls_reps regions steps warmup seed hot_pct hot_hit_pct budget; do
+for v in reps ls_reps regions steps warmup hot_pct hot_hit_pct budget; do
 	uint "${!v}" || die "${v}='${!v}': want a non-negative integer"
 done
 [ "$reps" -ge 1 ] && [ "$ls_reps" -ge 1 ] || die "BENCH_REPS and BENCH_LS_REPS want >= 1"

@@ -14,6 +14,7 @@ import argparse
 import csv
 import datetime
 import os
+import random
 import statistics
 import sys
 
@@ -44,6 +45,10 @@ LOCKSTAT_REQUIRED = ["rep", "policy", "pattern", "vcpus", "quota",
 INT_COLS = {"vcpus", "quota", "regions", "warmup", "steps", "seed", "rep",
             "capacity", "accesses"}
 POLICIES = ["fifo", "clock", "sharded"]
+# Metrics whose median gets a 95 % bootstrap interval in summary.csv.
+CI_METRICS = ["pf_taken", "mmu_cache_miss", "touches_per_sec_per_vcpu", "evict_lock_ns"]
+BOOT_N = 1000
+BOOT_SEED = 20261127
 TARGET_PATTERNS = ["hotcold", "hotscan"]
 LOCK_VCPUS = {8, 16}
 
@@ -95,10 +100,14 @@ def fmt(v):
 
 
 def fmt_range(s, m):
-    """median [min-max] of metric m in summary entry s."""
+    """median [95 % interval] of metric m in summary entry s where it has one
+    (CI_METRICS), median [min-max] otherwise."""
     if not s:
         return "-"
-    med, lo, hi = (s[m + "_median"], s[m + "_min"], s[m + "_max"])
+    if m + "_lo95" in s:
+        med, lo, hi = (s[m + "_median"], s[m + "_lo95"], s[m + "_hi95"])
+    else:
+        med, lo, hi = (s[m + "_median"], s[m + "_min"], s[m + "_max"])
     if lo == hi:
         return f"{fmt(med)}"
     return f"{fmt(med)} [{fmt(lo)}–{fmt(hi)}]"
@@ -120,6 +129,55 @@ def cell_label(key):
 def lower_median(vals):
     vals = sorted(vals)
     return vals[(len(vals) - 1) // 2]
+
+
+def strata(rows):
+    """Runs grouped by trace seed: the bootstrap resamples within each seed,
+    so every resample keeps the seeds' mix."""
+    by = {}
+    for r in rows:
+        by.setdefault(r.get("seed", 0), []).append(r)
+    return [by[k] for k in sorted(by)]
+
+
+def bootstrap(groups, stat, n=BOOT_N):
+    """95 % percentile interval of stat(*groups) over n stratified resamples
+    of each group (a list of runs); None where stat gives None.  Seeded, so
+    a report recomputes to the same figures."""
+    rng = random.Random(BOOT_SEED)
+    strat = [strata(g) for g in groups]
+    vals = []
+    for _ in range(n):
+        sample = [[r for st in sts for r in rng.choices(st, k=len(st))] for sts in strat]
+        v = stat(*sample)
+        if v is not None:
+            vals.append(v)
+    if not vals:
+        return None, None
+    vals.sort()
+    return vals[int(0.025 * (len(vals) - 1))], vals[-1 - int(0.025 * (len(vals) - 1))]
+
+
+def med_of(m):
+    """Statistic: the median of metric m over a list of runs."""
+    return lambda rows: statistics.median(r[m] for r in rows)
+
+
+def judge(point, lo, hi, ok):
+    """MET / MISSED when the whole interval is on one side of the threshold
+    (ok(x) says x meets it), WITHIN NOISE when the interval straddles it."""
+    if lo is None:
+        return "MET" if ok(point) else "MISSED"
+    a, b = ok(lo), ok(hi)
+    if a and b:
+        return "MET"
+    if not a and not b:
+        return "MISSED"
+    return "WITHIN NOISE"
+
+
+def ci_text(lo, hi, f):
+    return "" if lo is None or lo == hi else f" [95 % CI {f(lo)}–{f(hi)}]"
 
 
 def match_sim(rows, sims_by_trace):
@@ -178,11 +236,15 @@ def summarize(runs, sims, metrics=RUNS_METRICS):
         e = {"key": key, "policy": policy, "reps": len(rows),
              "seeds": ";".join(str(s) for s in sorted({r["seed"] for r in rows}))}
         e["metrics"] = metrics
+        e["rows"] = rows
         for m in metrics:
             vals = [r[m] for r in rows]
             e[m + "_median"] = float(statistics.median(vals))
             e[m + "_min"] = float(min(vals))
             e[m + "_max"] = float(max(vals))
+        for m in CI_METRICS:
+            lo, hi = bootstrap([rows], med_of(m))
+            e[m + "_lo95"], e[m + "_hi95"] = float(lo), float(hi)
         cap, found = sim_of_cell[key]
         e["sim_capacity"] = (statistics.median([s["capacity"] for s in found])
                              if found else cap)
@@ -212,6 +274,7 @@ def write_summary(path, summary):
     cols = RUNS_KEY + ["policy", "reps", "seeds", "sim_capacity"]
     for m in metrics:
         cols += [m + "_median", m + "_min", m + "_max"]
+    cols += [m + s for m in CI_METRICS for s in ("_lo95", "_hi95")]
     cols += ["sim_" + c for c in SIM_COLS]
     with open(path, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
@@ -222,30 +285,48 @@ def write_summary(path, summary):
                 row = list(key) + [p, e["reps"], e["seeds"], fmt(e["sim_capacity"])]
                 for m in metrics:
                     row += [fmt(e[m + s]) for s in ("_median", "_min", "_max")]
+                row += [fmt(e[m + s]) for m in CI_METRICS for s in ("_lo95", "_hi95")]
                 row += [fmt(e["sim_" + c]) for c in SIM_COLS]
                 w.writerow(row)
 
 
 # ---- targets ---------------------------------------------------------------
 
-def refaults_vs_clock(target, cells, get, limit):
+def ratio_of(m, num, den):
+    """Statistic over (numerator runs, denominator runs): median ratio."""
+    def stat(a, b):
+        d = statistics.median(r[m] for r in b)
+        return statistics.median(r[m] for r in a) / d if d else None
+    return stat
+
+
+def refaults_vs_clock(target, cells, rows, limit):
     """Sharded's mmu_cache_miss at most (1 + limit) x clock's, per cell."""
     out = []
     for k in cells:
-        c, s = get(k, "clock", "mmu_cache_miss"), get(k, "sharded", "mmu_cache_miss")
-        if c is None or s is None:
+        c, s = rows(k, "clock"), rows(k, "sharded")
+        if not c or not s:
             out.append((target, k, "sharded", "clock or sharded not run", "NOT RUN"))
             continue
-        diff = (s - c) / c if c else (0.0 if s == 0 else float("inf"))
-        out.append((target, k, "sharded", f"mmu_cache_miss sharded {fmt(s)} vs clock "
-                    f"{fmt(c)}: {'+' if diff >= 0 else ''}{pct(diff)} "
+        cm, sm = med_of("mmu_cache_miss")(c), med_of("mmu_cache_miss")(s)
+        stat = ratio_of("mmu_cache_miss", "sharded", "clock")
+        point = sm / cm if cm else (1.0 if sm == 0 else float("inf"))
+        lo, hi = bootstrap([s, c], stat) if cm else (None, None)
+        sign = lambda x: f"{'+' if x >= 1 else ''}{pct(x - 1)}"
+        out.append((target, k, "sharded", f"mmu_cache_miss sharded {fmt(sm)} vs clock "
+                    f"{fmt(cm)}: {sign(point)}{ci_text(lo, hi, sign)} "
                     f"(need <= +{round(100 * limit)} %)",
-                    "MET" if s <= (1 + limit) * c else "MISSED"))
+                    judge(point, lo, hi, lambda x: x <= 1 + limit + 1e-12)))
     return out
 
 
 def evaluate_targets(summary, lockstat=None):
-    """Rows: (target id, cell key or None, policy, numbers text, verdict)."""
+    """Rows: (target id, cell key or None, policy, numbers text, verdict).
+
+    Each target is a statistic of the cell's runs (medians over seeds and
+    reps); its 95 % bootstrap interval decides: MET or MISSED when the whole
+    interval is on one side of the threshold, WITHIN NOISE when it straddles.
+    """
     cells = [k for k in cells_of(summary) if k[0] in TARGET_PATTERNS]
     below = []
     for k in cells:
@@ -256,63 +337,83 @@ def evaluate_targets(summary, lockstat=None):
             below.append(k)
     out = []
 
-    def get(k, p, m):
+    def rows(k, p):
         e = summary.get((k, p))
-        return None if e is None else e[m + "_median"]
+        return e["rows"] if e else None
 
     # T1: clock and sharded >= 60 % fewer pf_taken than fifo.
     for k in below:
         for p in ("clock", "sharded"):
-            f, v = get(k, "fifo", "pf_taken"), get(k, p, "pf_taken")
-            if f is None or v is None:
-                out.append(("T1", k, p, f"fifo {fmt(f) if f is not None else 'not run'}, "
-                            f"{p} {fmt(v) if v is not None else 'not run'}", "NOT RUN"))
+            f, v = rows(k, "fifo"), rows(k, p)
+            if not f or not v:
+                out.append(("T1", k, p, f"fifo {'run' if f else 'not run'}, "
+                            f"{p} {'run' if v else 'not run'}", "NOT RUN"))
                 continue
-            red = 1 - v / f if f else 0.0
-            out.append(("T1", k, p, f"pf_taken {p} {fmt(v)} vs fifo {fmt(f)}: "
-                        f"{pct(red)} fewer (need >= 60 %)",
-                        "MET" if f and red >= 0.60 else "MISSED"))
+            fm, vm = med_of("pf_taken")(f), med_of("pf_taken")(v)
+            stat = lambda a, b: (1 - med_of("pf_taken")(a) / med_of("pf_taken")(b)
+                                 if med_of("pf_taken")(b) else None)
+            point = 1 - vm / fm if fm else 0.0
+            lo, hi = bootstrap([v, f], stat)
+            out.append(("T1", k, p, f"pf_taken {p} {fmt(vm)} vs fifo {fmt(fm)}: "
+                        f"{pct(point)} fewer{ci_text(lo, hi, pct)} (need >= 60 %)",
+                        judge(point, lo, hi, lambda x: x >= 0.60 - 1e-12)))
     # T2: sharded within 10 % of clock's refaults.
-    out += refaults_vs_clock("T2", below, get, 0.10)
+    out += refaults_vs_clock("T2", below, rows, 0.10)
     # T3: sharded evict_lock_ns <= clock / 5 at 8 and 16 vCPUs.
     lock_cells = [k for k in below if k[1] in LOCK_VCPUS]
     if not lock_cells:
         out.append(("T3", None, "sharded", "no hotcold/hotscan runs at 8 or 16 vCPUs "
                     "with a quota below the working set", "NOT RUN"))
     for k in lock_cells:
-        c, s = get(k, "clock", "evict_lock_ns"), get(k, "sharded", "evict_lock_ns")
-        if c is None or s is None:
+        c, s = rows(k, "clock"), rows(k, "sharded")
+        if not c or not s:
             out.append(("T3", k, "sharded", "clock or sharded not run", "NOT RUN"))
             continue
-        ratio = f"{c / s:.1f}x less" if s else "none held"
-        out.append(("T3", k, "sharded", f"evict_lock_ns sharded {fmt(s)} vs clock "
-                    f"{fmt(c)}: {ratio} (need >= 5x)",
-                    "MET" if 5 * s <= c else "MISSED"))
+        cm, sm = med_of("evict_lock_ns")(c), med_of("evict_lock_ns")(s)
+        if not sm:
+            out.append(("T3", k, "sharded", f"evict_lock_ns sharded 0 vs clock {fmt(cm)}: "
+                        "none held (need >= 5x less)", "MET"))
+            continue
+        lo, hi = bootstrap([c, s], ratio_of("evict_lock_ns", "clock", "sharded"))
+        x = lambda v: f"{v:.1f}x"
+        out.append(("T3", k, "sharded", f"evict_lock_ns sharded {fmt(sm)} vs clock "
+                    f"{fmt(cm)}: {cm / sm:.1f}x less{ci_text(lo, hi, x)} (need >= 5x)",
+                    judge(cm / sm, lo, hi, lambda v: v >= 5 - 1e-12)))
     # T4: throughput sharded >= clock.
+    m = "touches_per_sec_per_vcpu"
     for k in below:
-        m = "touches_per_sec_per_vcpu"
-        c, s = get(k, "clock", m), get(k, "sharded", m)
-        if c is None or s is None:
+        c, s = rows(k, "clock"), rows(k, "sharded")
+        if not c or not s:
             out.append(("T4", k, "sharded", "clock or sharded not run", "NOT RUN"))
             continue
-        rel = (s / c - 1) if c else 0.0
-        out.append(("T4", k, "sharded", f"touches/s/vCPU sharded {fmt(s)} vs clock "
-                    f"{fmt(c)}: {'+' if rel >= 0 else ''}{pct(rel)} (need >= 0)",
-                    "MET" if s >= c else "MISSED"))
-    # T5: clock and sharded misses within 2x of MIN.
+        cm, sm = med_of(m)(c), med_of(m)(s)
+        point = sm / cm if cm else 1.0
+        lo, hi = bootstrap([s, c], ratio_of(m, "sharded", "clock"))
+        rel = lambda v: f"{'+' if v >= 1 else ''}{pct(v - 1)}"
+        out.append(("T4", k, "sharded", f"touches/s/vCPU sharded {fmt(sm)} vs clock "
+                    f"{fmt(cm)}: {rel(point)}{ci_text(lo, hi, rel)} (need >= 0)",
+                    judge(point, lo, hi, lambda v: v >= 1 - 1e-12)))
+    # T5: clock and sharded misses within 2x of MIN (the sim: one value per seed).
     for k in below:
         for p in ("clock", "sharded"):
-            v = get(k, p, "mmu_cache_miss")
+            v = rows(k, p)
             e = summary.get((k, p))
             mn = e["sim_min_misses"] if e else None
-            if v is None or mn is None:
-                why = f"{p} not run" if v is None else "no sim row for this capacity"
+            if not v or mn is None:
+                why = f"{p} not run" if not v else "no sim row for this capacity"
                 out.append(("T5", k, p, why, "NOT RUN"))
                 continue
-            ratio = f"{v / mn:.2f}x" if mn else ("1.00x" if v == 0 else "inf")
-            out.append(("T5", k, p, f"mmu_cache_miss {p} {fmt(v)} vs MIN {fmt(mn)}: "
-                        f"{ratio} (need <= 2x)", "MET" if v <= 2 * mn else "MISSED"))
-    out += sharded_targets(summary, below, get, lockstat)
+            vm = med_of("mmu_cache_miss")(v)
+            if not mn:
+                out.append(("T5", k, p, f"mmu_cache_miss {p} {fmt(vm)} vs MIN 0",
+                            "MET" if vm == 0 else "MISSED"))
+                continue
+            lo, hi = bootstrap([v], lambda a: med_of("mmu_cache_miss")(a) / mn)
+            x = lambda r: f"{r:.2f}x"
+            out.append(("T5", k, p, f"mmu_cache_miss {p} {fmt(vm)} vs MIN {fmt(mn)}: "
+                        f"{vm / mn:.2f}x{ci_text(lo, hi, x)} (need <= 2x)",
+                        judge(vm / mn, lo, hi, lambda r: r <= 2 + 1e-12)))
+    out += sharded_targets(summary, below, rows, lockstat)
     for t in ("T1", "T2", "T4", "T5"):
         if not any(r[0] == t for r in out):
             out.append((t, None, "-", "no hotcold/hotscan runs with a quota below "
@@ -322,43 +423,58 @@ def evaluate_targets(summary, lockstat=None):
     return out
 
 
-def sharded_targets(summary, below, get, lockstat):
+def sharded_targets(summary, below, rows, lockstat):
     """S1-S4: what the sharded rework must show (issue 9's done-when)."""
     out = []
     have_direct = any("evict_direct_zapped" in e["metrics"] for e in summary.values())
-    # S1: sharded's direct evictions at most 5 % of its evictions.
+
+    def share(a):
+        return statistics.median(r["evict_direct_zapped"] / r["mmu_recycled"]
+                                 if r["mmu_recycled"] else 0.0 for r in a)
+    # S1: sharded's direct evictions at most 5 % of its evictions (per run).
     for k in below:
-        z, d = get(k, "sharded", "mmu_recycled"), (get(k, "sharded", "evict_direct_zapped")
-                                                    if have_direct else None)
-        if z is None or d is None:
+        s = rows(k, "sharded")
+        if not s or not have_direct:
             out.append(("S1", k, "sharded", "sharded not run, or runs without "
                         "evict_direct_zapped", "NOT RUN"))
             continue
-        share = d / z if z else 0.0
+        d, z = med_of("evict_direct_zapped")(s), med_of("mmu_recycled")(s)
+        point = share(s)
+        lo, hi = bootstrap([s], share)
         out.append(("S1", k, "sharded", f"direct {fmt(d)} of {fmt(z)} evicted: "
-                    f"{pct(share)} (need <= 5 %)", "MET" if share <= 0.05 else "MISSED"))
+                    f"{pct(point)}{ci_text(lo, hi, pct)} (need <= 5 %)",
+                    judge(point, lo, hi, lambda x: x <= 0.05 + 1e-12)))
     # S2: sharded's refaults within 5 % of clock's.
-    out += refaults_vs_clock("S2", below, get, 0.05)
+    out += refaults_vs_clock("S2", below, rows, 0.05)
     # S3: total throughput at the most vCPUs: sharded >= 1.3x clock, and
     # no more than 10 % below sharded's own at 4 vCPUs.
     m = "touches_per_sec_per_vcpu"
     top = max((k[1] for k in below), default=None)
     for k in [k for k in below if k[1] == top and top > 4]:
-        c, s = get(k, "clock", m), get(k, "sharded", m)
+        c, s = rows(k, "clock"), rows(k, "sharded")
         # Steps are per vCPU (the run's total divided), so match the rest.
         k4 = next((kk for kk in cells_of(summary)
                    if kk[0] == k[0] and kk[1] == 4 and kk[2:4] == k[2:4]), None)
-        s4 = get(k4, "sharded", m) if k4 else None
-        if c is None or s is None or s4 is None:
+        s4 = rows(k4, "sharded") if k4 else None
+        if not c or not s or not s4:
             out.append(("S3", k, "sharded", "clock or sharded (or sharded at 4 vCPUs) "
                         "not run", "NOT RUN"))
             continue
-        tot, ctot, tot4 = s * k[1], c * k[1], s4 * 4
-        ok = tot >= 1.3 * ctot and tot >= 0.9 * tot4
+        sm, cm, s4m = med_of(m)(s), med_of(m)(c), med_of(m)(s4)
+        tot, ctot, tot4 = sm * k[1], cm * k[1], s4m * 4
+        r1, r2 = tot / ctot if ctot else 0.0, tot / tot4 if tot4 else 0.0
+        lo1, hi1 = bootstrap([s, c], ratio_of(m, "sharded", "clock"))
+        lo2, hi2 = bootstrap([s, s4], lambda a, b: (med_of(m)(a) * k[1] / (med_of(m)(b) * 4)
+                                                     if med_of(m)(b) else None))
+        v1 = judge(r1, lo1, hi1, lambda x: x >= 1.3 - 1e-12)
+        v2 = judge(r2, lo2, hi2, lambda x: x >= 0.9 - 1e-12)
+        verdict = ("MISSED" if "MISSED" in (v1, v2) else
+                   "WITHIN NOISE" if "WITHIN NOISE" in (v1, v2) else "MET")
+        x = lambda v: f"{v:.2f}x"
         out.append(("S3", k, "sharded", f"total touches/s sharded {fmt(tot)} vs clock "
-                    f"{fmt(ctot)} ({tot / ctot if ctot else 0:.2f}x, need >= 1.3x); "
-                    f"vs sharded at 4 vCPUs {fmt(tot4)} ({tot / tot4 if tot4 else 0:.2f}x, "
-                    "need >= 0.9x)", "MET" if ok else "MISSED"))
+                    f"{fmt(ctot)} ({r1:.2f}x{ci_text(lo1, hi1, x)}, need >= 1.3x); "
+                    f"vs sharded at 4 vCPUs {fmt(tot4)} ({r2:.2f}x{ci_text(lo2, hi2, x)}, "
+                    "need >= 0.9x)", verdict))
     # S4 (lockstat boot): sharded's mmu_lock wait at most half clock's at
     # its largest vCPU count.
     if not lockstat:
@@ -366,8 +482,7 @@ def sharded_targets(summary, below, get, lockstat):
         return out
     groups = {}
     for r in lockstat:
-        groups.setdefault((r["pattern"], r["quota"], r["vcpus"], r["policy"]),
-                          []).append(r["mmu_lock_wait_ns"])
+        groups.setdefault((r["pattern"], r["quota"], r["vcpus"], r["policy"]), []).append(r)
     top = max(r["vcpus"] for r in lockstat)
     for (pat, q, v) in sorted({g[:3] for g in groups if g[2] == top}):
         c, s = groups.get((pat, q, v, "clock")), groups.get((pat, q, v, "sharded"))
@@ -375,10 +490,13 @@ def sharded_targets(summary, below, get, lockstat):
         if not c or not s:
             out.append(("S4", key, "sharded", "clock or sharded not run", "NOT RUN"))
             continue
-        c, s = statistics.median(c), statistics.median(s)
-        out.append(("S4", key, "sharded", f"mmu_lock wait sharded {fmt(round(s / 1e6, 1))} ms "
-                    f"vs clock {fmt(round(c / 1e6, 1))} ms: {s / c if c else 0:.2f}x "
-                    "(need <= 0.5x)", "MET" if s <= 0.5 * c else "MISSED"))
+        cm, sm = med_of("mmu_lock_wait_ns")(c), med_of("mmu_lock_wait_ns")(s)
+        point = sm / cm if cm else 0.0
+        lo, hi = bootstrap([s, c], ratio_of("mmu_lock_wait_ns", "sharded", "clock"))
+        x = lambda r: f"{r:.2f}x"
+        out.append(("S4", key, "sharded", f"mmu_lock wait sharded {fmt(round(sm / 1e6, 1))} ms "
+                    f"vs clock {fmt(round(cm / 1e6, 1))} ms: {point:.2f}x{ci_text(lo, hi, x)} "
+                    "(need <= 0.5x)", judge(point, lo, hi, lambda r: r <= 0.5 + 1e-12)))
     return out
 
 
@@ -516,6 +634,10 @@ def fifo_gap_table(summary):
 # ---- charts ----------------------------------------------------------------
 
 def charts(summary, out):
+    """One grid per metric: a row per pattern, a column per quota, vCPUs on
+    the x axis; each panel has its own y scale (loop's refaults are tens of
+    times the others'), error bars are the 95 % interval where the metric
+    has one, min-max otherwise."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -523,88 +645,76 @@ def charts(summary, out):
     colors = {"fifo": "#d62728", "clock": "#1f77b4", "sharded": "#2ca02c"}
     policies = sorted({p for (_k, p) in summary}, key=policy_order)
     cells = cells_of(summary)
+    patterns = sorted({k[0] for k in cells})
+    quotas = sorted({k[2] for k in cells})
+    vcpus = sorted({k[1] for k in cells})
     files = []
 
-    # Refaults: one panel per vCPU count, groups = pattern/quota.
-    vcpus = sorted({k[1] for k in cells})
-    fig, axes = plt.subplots(len(vcpus), 1, figsize=(max(6, 1.6 * len(cells) / max(1, len(vcpus)) + 3),
-                                                     3.2 * len(vcpus)), squeeze=False)
-    width = 0.8 / (len(policies) + 1)
-    for ax, v in zip(axes[:, 0], vcpus):
-        vc = [k for k in cells if k[1] == v]
-        for i, p in enumerate(policies):
-            xs, ys, lo, hi = [], [], [], []
-            for j, k in enumerate(vc):
-                e = summary.get((k, p))
-                if not e:
-                    continue
-                xs.append(j + (i - len(policies) / 2) * width)  # MIN last
-                m = e["mmu_cache_miss_median"]
-                ys.append(m)
-                lo.append(m - e["mmu_cache_miss_min"])
-                hi.append(e["mmu_cache_miss_max"] - m)
-            if not xs:
-                continue
-            ax.bar(xs, ys, width, yerr=[lo, hi], capsize=2, label=p,
-                   color=colors.get(p))
-        xs, ys = [], []
-        for j, k in enumerate(vc):
-            sim = sim_of(summary, k)
-            if sim:
-                xs.append(j + (len(policies) / 2) * width)
-                ys.append(sim["sim_min_misses"])
-        if xs:
-            ax.bar(xs, ys, width, label="MIN (sim)", color="#7f7f7f", hatch="//")
-        ax.set_xlim(-0.5, len(vc) - 0.5)
-        ax.set_xticks(range(len(vc)))
-        ax.set_xticklabels([f"{k[0]}\nq{k[2]}" for k in vc], fontsize=8)
-        ax.set_ylabel("refaults (mmu_cache_miss)")
-        ax.set_title(f"{v} vCPU{'s' if v != 1 else ''}: median, min–max over reps")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "refaults.png"), dpi=100)
-    plt.close(fig)
-    files.append("refaults.png")
-
-    # Against vCPU count: one panel per pattern, median over its quotas.
-    def by_vcpus(metric, fname, ylabel, title):
-        patterns = sorted({k[0] for k in cells})
-        fig, axes = plt.subplots(1, len(patterns), figsize=(4 * len(patterns), 3.4),
+    def grid(metric, fname, ylabel, title, scale=1.0, sim_col=None):
+        fig, axes = plt.subplots(len(patterns), len(quotas),
+                                 figsize=(3.3 * len(quotas) + 0.6, 2.3 * len(patterns) + 0.9),
                                  squeeze=False)
-        for ax, pat in zip(axes[0], patterns):
+        lo_key = "_lo95" if metric in CI_METRICS else "_min"
+        hi_key = "_hi95" if metric in CI_METRICS else "_max"
+        for (i, pat), (j, q) in [(a, b) for a in enumerate(patterns) for b in enumerate(quotas)]:
+            ax = axes[i][j]
             for p in policies:
                 xs, ys, lo, hi = [], [], [], []
                 for v in vcpus:
-                    es = [summary[(k, p)] for k in cells
-                          if k[0] == pat and k[1] == v and (k, p) in summary]
-                    if not es:
+                    k = next((k for k in cells if k[:3] == (pat, v, q)), None)
+                    e = summary.get((k, p)) if k else None
+                    if not e or metric + "_median" not in e:
                         continue
-                    meds = [e[metric + "_median"] for e in es]
-                    m = statistics.median(meds)
+                    m = e[metric + "_median"] * scale
                     xs.append(v)
                     ys.append(m)
-                    lo.append(m - min(e[metric + "_min"] for e in es))
-                    hi.append(max(e[metric + "_max"] for e in es) - m)
+                    lo.append(max(m - e[metric + lo_key] * scale, 0))
+                    hi.append(max(e[metric + hi_key] * scale - m, 0))
                 if xs:
-                    ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3,
+                    ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", ms=3, capsize=2,
                                 label=p, color=colors.get(p))
+            if sim_col:
+                xs, ys = [], []
+                for v in vcpus:
+                    k = next((k for k in cells if k[:3] == (pat, v, q)), None)
+                    sim = sim_of(summary, k) if k else None
+                    if sim and sim["sim_" + sim_col] is not None:
+                        xs.append(v)
+                        ys.append(sim["sim_" + sim_col] * scale)
+                if xs:
+                    ax.plot(xs, ys, "--", color="#7f7f7f", marker="x", ms=3, label="MIN (sim)")
             ax.set_xscale("log", base=2)
             ax.set_xticks(vcpus)
-            ax.set_xticklabels([str(v) for v in vcpus])
-            ax.set_xlabel("vCPUs")
-            ax.set_ylabel(ylabel)
-            ax.set_title(pat, fontsize=9)
-            ax.legend(fontsize=7)
-        fig.suptitle(title, fontsize=10)
-        fig.tight_layout()
+            ax.set_xticklabels([str(v) for v in vcpus], fontsize=7)
+            ax.tick_params(labelsize=7)
+            ax.set_ylim(bottom=0)
+            ax.set_title(f"{pat}, quota {q}", fontsize=8)
+            if j == 0:
+                ax.set_ylabel(ylabel, fontsize=7)
+            if i == len(patterns) - 1:
+                ax.set_xlabel("vCPUs", fontsize=7)
+        legend = {}
+        for ax in axes.flat:
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                legend.setdefault(lab, h)
+        if legend:
+            fig.legend(list(legend.values()), list(legend), fontsize=7, loc="lower center",
+                       ncol=len(legend))
+        fig.suptitle(title, fontsize=9)
+        fig.tight_layout(rect=(0, 0.04, 1, 0.97))
         fig.savefig(os.path.join(out, fname), dpi=100)
         plt.close(fig)
         files.append(fname)
 
-    by_vcpus("evict_lock_ns", "lock_hold.png", "ns holding mmu_lock to evict",
-             "Eviction lock hold time (median over quotas; bars: min–max over reps)")
-    by_vcpus("touches_per_sec_per_vcpu", "throughput.png", "touches/s per vCPU",
-             "Guest throughput (median over quotas; bars: min–max over reps)")
+    grid("mmu_cache_miss", "refaults.png", "mmu_cache_miss",
+         "Refaults (shadow pages rebuilt) per run: median, 95 % interval; MIN from the simulator",
+         sim_col="min_misses")
+    grid("pf_taken", "pf_taken.png", "pf_taken",
+         "Shadow page faults per run (pf_taken): median, 95 % interval")
+    grid("evict_lock_ns", "lock_hold.png", "ms holding mmu_lock to evict",
+         "Eviction mmu_lock hold per run, ms: median, 95 % interval", scale=1e-6)
+    grid("touches_per_sec_per_vcpu", "throughput.png", "touches/s per vCPU",
+         "Guest throughput (touches/s per vCPU): median, 95 % interval")
     return files
 
 
@@ -675,6 +785,7 @@ def main(argv):
 
     date = a.date or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     reps = sorted({e["reps"] for e in summary.values()})
+    seeds = sorted({e["seeds"] for e in summary.values()})
     md = ["# Shadow-page eviction benchmark: fifo vs clock vs sharded, beside Belady's MIN", "",
           f"- Machine: {a.machine}",
           f"- Accelerator: {a.accel}",
@@ -683,7 +794,12 @@ def main(argv):
           f"- Command: `{a.command}`",
           f"- Runs: {len(runs)} ({len(cells_of(summary))} cells, "
           f"{reps[0] if len(reps) == 1 else f'{reps[0]}–{reps[-1]}'} "
-          "reps per cell and policy); every number is median [min–max] over reps", ""]
+          f"runs per cell and policy: trace seeds {' / '.join(x.replace(';', ',') for x in seeds)} "
+          "x reps)",
+          f"- Every number is a median over a cell's runs (seeds x reps), with its 95 % "
+          f"bootstrap interval in brackets for {', '.join(CI_METRICS)} ({BOOT_N} "
+          "resamples within each seed, seeded: the report recomputes exactly) and "
+          "[min–max] for the rest", ""]
     if a.accel == "TCG":
         md += ["**Timings are relative only.** The guest ran under TCG (QEMU's binary "
                "translator), so nanoseconds and touches per second compare policies "
@@ -727,14 +843,21 @@ def main(argv):
         md += lockstat_table(lockstat) + [""]
     md += ["## Targets", "",
            "Evaluated mechanically on hotcold and hotscan cells whose capacity is below "
-           "the number of regions, from medians over reps (also in targets.csv).", ""]
+           "the number of regions (also in targets.csv). Each target is a statistic of "
+           "medians over the cell's runs, with its 95 % bootstrap interval: **MET** or "
+           "**MISSED** when the whole interval is on one side of the threshold, **WITHIN "
+           "NOISE** when it straddles it.", ""]
     for t, desc in TARGETS.items():
         rows = [r for r in targets if r[0] == t]
         verdicts = [r[4] for r in rows]
+        noise = verdicts.count("WITHIN NOISE")
         if all(v == "NOT RUN" for v in verdicts):
             overall = "NOT RUN"
         elif "MISSED" in verdicts:
             overall = f"MISSED in {verdicts.count('MISSED')} of {len(verdicts)}"
+            overall += f", within noise in {noise}" if noise else ""
+        elif noise:
+            overall = f"WITHIN NOISE in {noise} of {len(verdicts)}, met elsewhere"
         elif "NOT RUN" in verdicts:
             overall = f"MET where run ({verdicts.count('NOT RUN')} not run)"
         else:
@@ -758,9 +881,10 @@ def main(argv):
     with open(os.path.join(a.out, "REPORT.md"), "w") as f:
         f.write("\n".join(md))
 
-    print("\n".join(["pf_taken, measured phase: median [min–max] over reps"] + headline(summary)))
+    print("\n".join(["pf_taken, measured phase: median [95 % interval] over runs"] + headline(summary)))
     missed = sum(1 for r in targets if r[4] == "MISSED")
     print(f"targets: {sum(1 for r in targets if r[4] == 'MET')} met, {missed} missed, "
+          f"{sum(1 for r in targets if r[4] == 'WITHIN NOISE')} within noise, "
           f"{sum(1 for r in targets if r[4] == 'NOT RUN')} not run "
           f"(details: {os.path.join(a.out, 'REPORT.md')})")
     return 0

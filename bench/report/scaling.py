@@ -9,7 +9,8 @@ Each DIR holds a runs.csv (the bench boot) and maybe a runs-lockstat.csv
 and quota that all hosts ran: total throughput (all vCPUs:
 touches_per_sec_per_vcpu x vcpus) per vCPU count, normalised to the same
 host and policy at 1 vCPU; the share of evictions done on the fault path
-(sharded); and, from the lockstat boot, the total mmu_lock wait per run.
+(sharded); the mmu_lock hold split by path; and, from the lockstat boot,
+the total mmu_lock wait and the contentions per run.
 Every figure is a median over reps.  The section replaces the text
 between the scaling markers of REPORT.md (appended if absent); the chart
 goes to OUT.png.
@@ -57,6 +58,24 @@ def wait_ms(r):
     return int(w) / 1e6 if w not in ("", None) else None
 
 
+def contentions(r):
+    c = r.get("mmu_lock_contentions", "")
+    return int(c) if c not in ("", None) else None
+
+
+def hold_ms(part):
+    """mmu_lock hold per run by path, ms: fault handling proper (shadow
+    faults' hold minus their direct reclaim), fault-path eviction, worker."""
+    def value(r):
+        try:
+            fault, direct = int(r["fault_lock_ns"]), int(r["evict_direct_lock_ns"])
+            evict = int(r["evict_lock_ns"])
+        except (KeyError, ValueError):
+            return None
+        return {"fault": fault - direct, "direct": direct, "worker": max(evict - direct, 0)}[part] / 1e6
+    return value
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--host", action="append", required=True, help="LABEL=DIR")
@@ -77,6 +96,9 @@ def main():
     tput = {label: medians(runs, total_tput) for label, runs, _ in hosts}
     direct = {label: medians(runs, direct_share) for label, runs, _ in hosts}
     wait = {label: medians(ls, wait_ms) for label, _, ls in hosts}
+    cont = {label: medians(ls, contentions) for label, _, ls in hosts}
+    hold = {part: {label: medians(runs, hold_ms(part)) for label, runs, _ in hosts}
+            for part in ("fault", "direct", "worker")}
     cells = sorted(set.intersection(*[{(k[0], k[1]) for k in tput[label]} for label, _, _ in hosts]))
     cells = [c for c in cells if c[0] in ("hotcold", "hotscan")] or cells
 
@@ -121,6 +143,29 @@ def main():
                     cols.append("" if all(x is None for x in w) else
                                 " / ".join("-" if x is None else f"{x:.0f}" for x in w))
                 out.append(f"| {label} | " + " | ".join(cols) + " |")
+            out += ["", "`mmu_lock` contentions per run (lockstat boot; fifo / clock / sharded):", "",
+                    "| host | " + " | ".join(f"{v} vCPU" for v in lvcs) + " |", "|---|" + "---:|" * len(lvcs)]
+            for label, _, _ in hosts:
+                cols = []
+                for v in lvcs:
+                    c = [cont[label].get((pat, q, p, v)) for p in POLICIES]
+                    cols.append("" if all(x is None for x in c) else
+                                " / ".join("-" if x is None else f"{x:.0f}" for x in c))
+                out.append(f"| {label} | " + " | ".join(cols) + " |")
+        if any(hold["fault"][label] for label, _, _ in hosts):
+            out += ["", "`mmu_lock` hold per run by path, ms: fault handling proper / fault-path "
+                    "eviction / worker (the first is the floor no eviction design removes):", "",
+                    "| host | policy | " + " | ".join(f"{v} vCPU" for v in vcs) + " |",
+                    "|---|---|" + "---:|" * len(vcs)]
+            for label, _, _ in hosts:
+                for p in POLICIES:
+                    cols = []
+                    for v in vcs:
+                        parts = [hold[part][label].get((pat, q, p, v)) for part in ("fault", "direct", "worker")]
+                        cols.append("" if any(x is None for x in parts) else
+                                    " / ".join(f"{x:.0f}" for x in parts))
+                    if any(cols):
+                        out.append(f"| {label} | {p} | " + " | ".join(cols) + " |")
         out.append("")
     out += [f"![scaling]({os.path.basename(a.png)})", "", END]
     section = "\n".join(out) + "\n"

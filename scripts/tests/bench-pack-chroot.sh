@@ -44,7 +44,7 @@ done
 chroot "$root" /bin/env -i PATH=/bin HOME=/tmp /bin/bash -c '
 	set -e
 	cd /work && tar -xzf shadow-evict-bench.tar.gz
-	BENCH_PATTERNS=hotcold BENCH_VCPUS=1,2 BENCH_QUOTAS=96 BENCH_REPS=1 \
+	BENCH_PATTERNS=hotcold BENCH_VCPUS=1,2 BENCH_QUOTAS=96 BENCH_REPS=1 BENCH_SEEDS=1 \
 	BENCH_LS_PATTERNS=hotcold BENCH_LS_VCPUS=2 BENCH_LS_QUOTAS=96 BENCH_LS_REPS=1 \
 		shadow-evict-bench/run.sh --out /work/out --time 600 --smp 2 --mem 2G --tag chroot-test'
 res=$root/work/out/shadow-evict-results-chroot-test.tar.gz

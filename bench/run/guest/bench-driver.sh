@@ -12,13 +12,14 @@
 #                                   together (each vCPU: steps / vcpus)
 #   bench_warmup    12000           warm-up steps per run, likewise split
 #   bench_reps      3
-#   bench_seed      1               the same trace for every rep and policy
+#   bench_seed      1,2,3           trace seeds: each seed's trace is the same
+#                                   for every rep and policy
 #   bench_policies  fifo,clock,sharded
 #   bench_hot_pct   10              bench_hot_hit_pct 90
 #   bench_deadline  SECONDS         start no run after this long: fail
 #
-# Loop: for rep in 1..reps, for each cell (pattern x vcpus x quota), for
-# each policy in an order rotated by rep (interleaved, so noise hits the
+# Loop: for rep in 1..reps, for each seed, for each cell (pattern x vcpus x
+# quota), for each policy in an order rotated by rep (interleaved, so noise hits the
 # policies alike): write the policy to kvm.shadow_evict, run shadow_bench
 # (one VM), append its row to /results/runs.csv. A failing run is logged
 # with its stderr (/results/bench-fail-*.txt) and the matrix goes on; the
@@ -58,7 +59,7 @@ command -v shadow_bench >/dev/null || die "shadow_bench is not in the image"
 
 list() { echo "$1" | tr ',' ' '; }
 npol=$(list "$policies" | wc -w)
-ncells=$(( $(list "$patterns" | wc -w) * $(list "$vcpus" | wc -w) * $(list "$quotas" | wc -w) ))
+ncells=$(( $(list "$patterns" | wc -w) * $(list "$vcpus" | wc -w) * $(list "$quotas" | wc -w) * $(list "$seed" | wc -w) ))
 total=$((reps * ncells * npol))
 say "matrix: patterns=$patterns vcpus=$vcpus quotas=$quotas regions=$regions steps=$steps warmup=$warmup reps=$reps seed=$seed policies=$policies: $total runs"
 
@@ -76,6 +77,7 @@ while [ "$rep" -le "$reps" ]; do
 		i=$((i + 1))
 	done
 	order="$*"
+	for sd in $(list "$seed"); do
 	for pat in $(list "$patterns"); do
 		for nv in $(list "$vcpus"); do
 			s=$((steps / nv)); [ "$s" -ge 1 ] || s=1
@@ -91,7 +93,7 @@ while [ "$rep" -le "$reps" ]; do
 					echo "$pol" >"$PARAM" || die "cannot set kvm.shadow_evict=$pol"
 					got=$(cat "$PARAM")
 					[ "$got" = "$pol" ] || die "kvm.shadow_evict reads '$got' after writing '$pol'"
-					args="--rep $rep --pattern $pat --vcpus $nv --regions $regions --quota $q --warmup $w --steps $s --seed $seed --hot-pct $hot_pct --hot-hit-pct $hot_hit_pct"
+					args="--rep $rep --pattern $pat --vcpus $nv --regions $regions --quota $q --warmup $w --steps $s --seed $sd --hot-pct $hot_pct --hot-hit-pct $hot_hit_pct"
 					r0=$(date +%s)
 					row=$(timeout 900 shadow_bench $args 2>/tmp/err)
 					rc=$?
@@ -101,17 +103,18 @@ while [ "$rep" -le "$reps" ]; do
 						echo "$row" >>"$OUT"
 						grep '^shadow_bench:' /tmp/err
 						# pf_taken is the 11th column.
-						say "[$n/$total ${el}s] rep $rep $pat v=$nv q=$q $pol: pf_taken=$(echo "$row" | cut -d, -f11) (${dt}s)"
+						say "[$n/$total ${el}s] rep $rep seed $sd $pat v=$nv q=$q $pol: pf_taken=$(echo "$row" | cut -d, -f11) (${dt}s)"
 					else
 						fails=$((fails + 1))
 						f=/results/bench-fail-$n.txt
 						{ echo "shadow_bench $args"; echo "policy $pol rc $rc rows $nl"; echo "--- stdout"; echo "$row"; echo "--- stderr"; cat /tmp/err; } >"$f"
-						say "[$n/$total] FAIL rc=$rc: rep $rep $pat v=$nv q=$q $pol (${dt}s): $(grep -E 'error|Assertion|failed' /tmp/err | head -2 | tr '\n' ' ')"
+						say "[$n/$total] FAIL rc=$rc: rep $rep seed $sd $pat v=$nv q=$q $pol (${dt}s): $(grep -E 'error|Assertion|failed' /tmp/err | head -2 | tr '\n' ' ')"
 						cat "$f"
 					fi
 				done
 			done
 		done
+	done
 	done
 	rep=$((rep + 1))
 done
