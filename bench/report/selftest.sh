@@ -106,9 +106,17 @@ verdict() {  # verdict TARGET PATTERN VCPUS POLICY
 # T1 A clock: 68 % fewer, interval 60-75 %: wholly on the met side.
 eq "T1 A clock"   "$(verdict T1 hotcold 8 clock)" MET
 grep -qF "fewer [95 % CI" "$T/out/targets.csv" && ok || bad "targets.csv shows no interval"
+# A hand-written analysis between the markers survives regeneration.
+mkdir -p "$T/out-again"
+printf '%s\n' "# old" "<!-- analysis:begin (hand-written; kept by report.py) -->" \
+	"Reading of the run of 2026-01-01 00:00 UTC: keep me." "<!-- analysis:end -->" "old tail" \
+	>"$T/out-again/REPORT.md"
 "$PY" report.py "${R[@]}" --out "$T/out-again" --no-charts >/dev/null 2>&1
 cmp -s "$T/out/targets.csv" "$T/out-again/targets.csv" && ok ||
 	bad "the bootstrap is not reproducible: targets.csv differs between two runs"
+grep -qF "keep me." "$T/out-again/REPORT.md" && ok || bad "the analysis section was not kept"
+grep -qF "old tail" "$T/out-again/REPORT.md" && bad "text outside the analysis markers was kept" || ok
+grep -qF "## Headline" "$T/out-again/REPORT.md" && ok || bad "regenerated REPORT.md lacks its tables"
 eq "T1 A sharded" "$(verdict T1 hotcold 8 sharded)" MISSED
 eq "T1 B clock"   "$(verdict T1 hotscan 16 clock)" MET
 eq "T1 B sharded" "$(verdict T1 hotscan 16 sharded)" MET
