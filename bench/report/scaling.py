@@ -134,24 +134,18 @@ def main():
             out.append(f"| {label} | " + " | ".join(cols) + " |")
         lvcs = sorted({k[3] for label, _, _ in hosts for k in wait[label] if k[0] == pat and k[1] == q})
         if lvcs:
-            out += ["", "Total `mmu_lock` wait per run, ms (lockstat boot; fifo / clock / sharded):", "",
-                    "| host | " + " | ".join(f"{v} vCPU" for v in lvcs) + " |", "|---|" + "---:|" * len(lvcs)]
-            for label, _, _ in hosts:
-                cols = []
-                for v in lvcs:
-                    w = [wait[label].get((pat, q, p, v)) for p in POLICIES]
-                    cols.append("" if all(x is None for x in w) else
-                                " / ".join("-" if x is None else f"{x:.0f}" for x in w))
-                out.append(f"| {label} | " + " | ".join(cols) + " |")
-            out += ["", "`mmu_lock` contentions per run (lockstat boot; fifo / clock / sharded):", "",
-                    "| host | " + " | ".join(f"{v} vCPU" for v in lvcs) + " |", "|---|" + "---:|" * len(lvcs)]
-            for label, _, _ in hosts:
-                cols = []
-                for v in lvcs:
-                    c = [cont[label].get((pat, q, p, v)) for p in POLICIES]
-                    cols.append("" if all(x is None for x in c) else
-                                " / ".join("-" if x is None else f"{x:.0f}" for x in c))
-                out.append(f"| {label} | " + " | ".join(cols) + " |")
+            for title, table in (("Total `mmu_lock` wait per run, ms", wait),
+                                 ("`mmu_lock` contentions per run", cont)):
+                out += ["", f"{title} (lockstat boot; fifo / clock / sharded):", "",
+                        "| host | " + " | ".join(f"{v} vCPU" for v in lvcs) + " |",
+                        "|---|" + "---:|" * len(lvcs)]
+                for label, _, _ in hosts:
+                    cols = []
+                    for v in lvcs:
+                        w = [table[label].get((pat, q, p, v)) for p in POLICIES]
+                        cols.append("" if all(x is None for x in w) else
+                                    " / ".join("-" if x is None else f"{x:.0f}" for x in w))
+                    out.append(f"| {label} | " + " | ".join(cols) + " |")
         if any(hold["fault"][label] for label, _, _ in hosts):
             out += ["", "`mmu_lock` hold per run by path, ms: fault handling proper / fault-path "
                     "eviction / worker (the first is the floor no eviction design removes):", "",

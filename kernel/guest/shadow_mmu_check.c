@@ -32,6 +32,7 @@
 #include "ucall_common.h"
 
 #include "guest_args.h"
+#include "sysfs_str.h"
 
 #define SLOT		10
 #define REGION_BASE	(1ULL << 32)	/* GPA == GVA */
@@ -111,44 +112,9 @@ static char read_param(const char *path)
 	return c;
 }
 
-#define EVICT_PARAM	"/sys/module/kvm/parameters/shadow_evict"
 
 #define WAIT_PARAM	"/sys/module/kvm/parameters/shadow_evict_wait_us"
 #define BOOST_PARAM	"/sys/module/kvm/parameters/shadow_evict_boost"
-
-/* Module parameter @path into @buf; false if the kernel lacks it. */
-static bool read_str(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fgets(buf, len, f) != NULL;
-	fclose(f);
-	buf[strcspn(buf, "\n")] = 0;
-	return ok;
-}
-
-static bool read_policy(char *buf, size_t len)
-{
-	return read_str(EVICT_PARAM, buf, len);
-}
-
-/* Write @val to module parameter @path; returns 0 or the errno. */
-static int write_str(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "w");
-	int err = 0;
-
-	if (!f)
-		return errno;
-	if (fputs(val, f) < 0)
-		err = errno;
-	if (fclose(f) && !err)
-		err = errno;
-	return err;
-}
 
 static int write_policy(const char *val)
 {

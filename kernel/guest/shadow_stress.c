@@ -105,6 +105,7 @@
 #include "ucall_common.h"
 
 #include "guest_args.h"
+#include "sysfs_str.h"
 
 #define MAX_VCPUS	64
 #define MAX_ROOTS	8
@@ -358,7 +359,6 @@ static long secpt_base;			/* pages, before any VM */
 static long secpt_max;			/* pages, the most seen */
 static volatile int stop_helpers, stop_vcpus;
 
-#define EVICT_PARAM	"/sys/module/kvm/parameters/shadow_evict"
 static const char * const policies[] = { "fifo", "clock", "sharded" };
 
 static struct {
@@ -415,27 +415,9 @@ static void sleep_ms(uint64_t ms)
 
 static void write_file(const char *path, const char *val)
 {
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
+	int err = write_str(path, val);
 
-	TEST_ASSERT(fd >= 0, "open %s: %s", path, strerror(errno));
-	n = write(fd, val, strlen(val));
-	TEST_ASSERT(n == (ssize_t)strlen(val), "write '%s' to %s: %s", val,
-		    path, strerror(errno));
-	close(fd);
-}
-
-static bool read_policy(char *buf, size_t len)
-{
-	FILE *f = fopen(EVICT_PARAM, "r");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fgets(buf, len, f) != NULL;
-	fclose(f);
-	buf[strcspn(buf, "\n")] = 0;
-	return ok;
+	TEST_ASSERT(!err, "write '%s' to %s: %s", val, path, strerror(err));
 }
 
 static void set_policy(const char *p)
@@ -450,12 +432,10 @@ static void set_policy(const char *p)
 /* Also when an assertion exits: the tests after this one expect it. */
 static void restore_policy(void)
 {
-	int fd = open(EVICT_PARAM, O_WRONLY);
+	int err = policy0[0] ? write_str(EVICT_PARAM, policy0) : 0;
 
-	if (fd >= 0 && policy0[0] && write(fd, policy0, strlen(policy0)) < 0)
-		perror("restoring " EVICT_PARAM);
-	if (fd >= 0)
-		close(fd);
+	if (err)
+		fprintf(stderr, "restoring %s: %s\n", EVICT_PARAM, strerror(err));
 }
 
 static int policy_index(const char *p)
