@@ -19,10 +19,10 @@
 # sim.csv are also copied into bench/results/.
 #
 # The default matrix is the quick one: 5 patterns x vCPUs 1,2,4,8,16 x
-# quotas 96,160 x 3 policies x 3 reps = 450 runs: 11.5 min of boot on 2
-# cores under TCG (~1.5 s a run; measured 2026-11-26). FULL=1 adds quota 256
-# (675 runs, ~18 min). Every knob can be overridden from the environment
-# (lists comma-separated):
+# quotas 96,160 x 3 policies x 3 trace seeds x 3 reps = 1350 runs: 17 min
+# of boot on 2 cores under TCG (~0.75 s a run; measured 2026-11-27).
+# FULL=1 adds quota 256 (2025 runs). Every knob can be overridden from the
+# environment (lists comma-separated):
 #   BENCH_PATTERNS  patterns (hotcold,hotscan,loop,phase,private)
 #   BENCH_VCPUS     vCPU counts of the benchmark VM
 #   BENCH_QUOTAS    shadow-page quotas (KVM_SET_NR_MMU_PAGES), >= 64
@@ -145,8 +145,8 @@ tcg | kvm) ;;
 *) die "BENCH_ACCEL wants auto, tcg or kvm" ;;
 esac
 
-info "matrix: $patterns x vcpus $vcpus x quotas $quotas x $reps reps x $policies = $total runs (regions $regions, steps $steps, warmup $warmup per run; $accel)"
-[ "$lockstat" = 0 ] || info "lockstat boot: $ls_patterns x vcpus $ls_vcpus x quotas $ls_quotas x $ls_reps reps x $policies = $ls_total runs"
+info "matrix: $patterns x vcpus $vcpus x quotas $quotas x seeds $seed x $reps reps x $policies = $total runs (regions $regions, steps $steps, warmup $warmup per run; $accel)"
+[ "$lockstat" = 0 ] || info "lockstat boot: $ls_patterns x vcpus $ls_vcpus x quotas $ls_quotas x seeds $seed x $ls_reps reps x $policies = $ls_total runs"
 
 # ---- build ----
 if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
