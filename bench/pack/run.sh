@@ -174,7 +174,7 @@ boot() {
 	cmdline+=" bench_policies=$policies bench_hot_pct=$hot_pct bench_hot_hit_pct=$hot_hit_pct"
 	cmdline+=" bench_deadline=$deadline"
 	echo "$cmdline" >"$d/cmdline.txt"
-	info "$flavor boot: $3 x vcpus $4 x quotas $5 x $6 reps x $policies; runs start until ${deadline}s"
+	info "$flavor boot: $3 x vcpus $4 x quotas $5 x seeds $seed x $6 reps x $policies; runs start until ${deadline}s"
 	t0=$(date +%s)
 	set +e
 	timeout --signal=KILL $((deadline + margin)) "${qemu[@]}" "${qaccel[@]}" -smp "$smp" -m "$mem" \
