@@ -110,16 +110,21 @@ export:
 patches:
 	scripts/ktree.sh series build/patches
 
-# checkpatch --strict on the series and the new files. Patches go in on
-# stdin: checkpatch treats a git-tracked *.patch named on its command line as
-# a source file and flags the blank context lines.
 # Every commit of the series builds with W=1, no warnings in touched files.
 bisect-build:
 	scripts/bisect-build.sh
 
+# checkpatch --strict on the series and the new files. Patches go in on
+# stdin: checkpatch treats a git-tracked *.patch named on its command line as
+# a source file and flags the blank context lines.  Its question for a patch
+# that adds files ("does MAINTAINERS need updating?") is answered here
+# instead: get_maintainer.pl must put every new file under the KVM/x86 entry.
 checkpatch: kernel-tree
-	@rc=0; for p in $$(grep -v '^#' kernel/patches/series); do \
-		out=$$(perl build/src/linux/scripts/checkpatch.pl --strict --no-tree - < kernel/patches/$$p) || rc=1; \
+	@rc=0; for f in $$(cd kernel/src && find . -type f -name '*.[ch]' | sed 's|^\./||'); do \
+		(cd build/src/linux && perl scripts/get_maintainer.pl --no-git --no-git-fallback --sections -f $$f) | \
+			grep -qx 'KERNEL VIRTUAL MACHINE FOR X86 (KVM/x86)' || { echo "$$f: no KVM/x86 MAINTAINERS entry covers it"; rc=1; }; done; \
+	for p in $$(grep -v '^#' kernel/patches/series); do \
+		out=$$(perl build/src/linux/scripts/checkpatch.pl --strict --no-tree --ignore FILE_PATH_CHANGES - < kernel/patches/$$p) || rc=1; \
 		echo "$$p: $$(echo "$$out" | grep ^total:)"; echo "$$out" | grep -E -A3 "^(ERROR|WARNING|CHECK):" || true; done; \
 	for f in $$(cd kernel/src && find . -name '*.[ch]'); do \
 		out=$$(perl build/src/linux/scripts/checkpatch.pl --strict --no-tree -f kernel/src/$$f) || rc=1; \

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # bisect-build.sh: prove the series is bisectable. Checks out every commit
-# from the 'sources' tag to HEAD of build/src/linux in a separate worktree
+# after the 'pristine' tag up to HEAD of build/src/linux in a separate worktree
 # (build/src/linux-bisect, so the main tree is left alone) and builds
 # arch/x86/kvm/ and virt/kvm/ with W=1 under the debug configuration.
 # A commit that fails to build, or that makes W=1 warn in a file the series
 # touches, fails the script. SPARSE=1 adds sparse (C=1): slower. FROM=REV
-# starts at REV instead of 'sources' (e.g. FROM=HEAD~1 after a new patch).
+# starts at REV instead (e.g. FROM=HEAD~1 after a new patch).
 #
 # usage: scripts/bisect-build.sh          (log: build/bisect/bisect.log)
 set -euo pipefail
@@ -49,9 +49,12 @@ make -C "$wt" O="$out" -j"$(jobs)" "${cflags[@]}" arch/x86/kvm/ virt/kvm/ >"$out
 	die "the pristine tree does not build (log: $out/pristine.log)"
 baseline=$(grep -E "warning:" "$out/pristine.log" | norm || true)
 touch_objs
-from=${FROM:-sources}
-git -C "$KSRC" rev-parse -q --verify "$from^{commit}" >/dev/null || die "FROM=$from is not a commit of $KSRC"
-for c in $(git -C "$KSRC" rev-list --reverse "$from^..HEAD"); do
+range=pristine..HEAD
+if [ -n "${FROM:-}" ]; then
+	git -C "$KSRC" rev-parse -q --verify "$FROM^{commit}" >/dev/null || die "FROM=$FROM is not a commit of $KSRC"
+	range="$FROM^..HEAD"
+fi
+for c in $(git -C "$KSRC" rev-list --reverse "$range"); do
 	subj=$(git -C "$KSRC" log -1 --format=%s "$c")
 	git -C "$wt" checkout -q --detach "$c"
 	info "building $(git -C "$KSRC" log -1 --format=%h "$c") $subj"

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The patched kernel tree under build/src/linux, as a git repository:
 #   commit "pristine" : Debian's linux-source-6.12, untouched (tag pristine)
-#   commit "sources"  : the project's new files from kernel/src  (tag sources)
 #   one commit per patch in kernel/patches/series                (branch work)
+# The patches carry the new files too (mmu/shadow_evict.c enters with its
+# first user and grows with each policy).  kernel/src holds those files as
+# the series leaves them, for the userspace build (concurrency-tests/);
+# prepare checks that it matches the series exactly.
 #
 # ktree.sh prepare     create or update the tree (idempotent, fast when current)
 # ktree.sh export      write the tree's commits back to kernel/patches and the
-#                      new files back to kernel/src
+#                      new files' final versions back to kernel/src
 # ktree.sh series DIR  write the standalone series (new files included) to DIR:
 #                      one folder per kernel/patches/covers/*.cover, each with
 #                      its cover letter, checked to rebuild the tree exactly
@@ -95,33 +98,39 @@ prepare() {
 			[ "${FORCE:-0}" = 1 ] || die "kernel/ changed, but $KSRC has work that is not in kernel/ (new commits or uncommitted edits). Run 'make export' to keep it, or FORCE=1 to throw it away."
 		fi
 	fi
-	info "applying kernel/src and kernel/patches"
+	info "applying kernel/patches"
 	G checkout -q -f -B work pristine
 	G clean -q -fd
-	if [ -n "$(src_files)" ]; then
-		(cd "$TOP/kernel/src" && src_files | cpio -pdm --quiet "$KSRC")
-		src_files | (cd "$KSRC" && xargs git add -f --)
-		G commit -q -s -m "KVM: x86/mmu: Add the shadow-page eviction core" \
-			-m "The eviction core (FIFO, single-hand CLOCK and per-vCPU sharded CLOCK behind one interface; design/DESIGN.md of the project). Nothing builds it yet: the following patches wire it into KVM."
-	else
-		G commit -q --allow-empty -m "No new source files yet"
-	fi
-	G tag -f sources >/dev/null
+	G tag -d sources >/dev/null 2>&1 || true	# trees made before the series carried the new files
 	for p in $(series_patches); do
 		G am -q --keep-cr "$TOP/kernel/patches/$p" || {
 			G am --abort || true
 			die "kernel/patches/$p does not apply on $(kget VERSION)"
 		}
 	done
+	check_src
 	echo "$want $(G rev-parse HEAD)" >"$STAMP"
+}
+
+# kernel/src must be exactly the new files as the series leaves them: the
+# userspace tests build kernel/src, the kernel builds the series.
+check_src() {
+	local f added
+	added=$(G diff --name-only --diff-filter=A pristine HEAD | sort)
+	[ "$added" = "$(src_files)" ] ||
+		die "kernel/src does not list the files the series adds (series: $(echo $added); kernel/src: $(echo $(src_files))); run 'make export' from the tree"
+	for f in $added; do
+		G show "HEAD:$f" | cmp -s - "$TOP/kernel/src/$f" ||
+			die "kernel/src/$f differs from the series' final version; edit the tree and 'make export' (kernel/src is generated)"
+	done
 }
 
 export_tree() {
 	local f n p
 	[ -d "$KSRC/.git" ] || die "no kernel tree yet; run 'make kernel-tree'"
 	dirty && die "$KSRC has uncommitted edits; commit them in the tree first (git -C $KSRC commit)"
-	G merge-base --is-ancestor sources HEAD || die "HEAD no longer builds on the 'sources' tag"
-	# New files: the tree's version wins, whichever commit changed it.
+	G merge-base --is-ancestor pristine HEAD || die "HEAD no longer builds on the 'pristine' tag"
+	# New files: their final versions, for the userspace build.
 	for f in $(G diff --name-only --diff-filter=A pristine HEAD); do
 		mkdir -p "$TOP/kernel/src/$(dirname "$f")"
 		G show "HEAD:$f" >"$TOP/kernel/src/$f"
@@ -129,22 +138,14 @@ export_tree() {
 	for f in $(src_files); do
 		G cat-file -e "HEAD:$f" 2>/dev/null || rm -f "$TOP/kernel/src/$f"
 	done
-	# Patches: every commit after 'sources', without the new files' content.
+	# Patches: every commit after 'pristine', new files included.
 	rm -f "$TOP"/kernel/patches/*.patch
 	n=0
-	printf '# Patches applied, in order, on top of kernel/src (see README.md).\n' >"$TOP/kernel/patches/series"
-	for c in $(G rev-list --reverse sources..HEAD); do
-		# A commit that only changes new files (kernel/src) has no patch.
-		# (format-patch -1 with a pathspec would instead pick the last
-		# earlier commit that touches those paths.)
-		G diff --quiet "$c^" "$c" -- . $(src_pathspec_excludes) && continue
+	printf '# Patches applied, in order, on the pristine tree (see README.md).\n' >"$TOP/kernel/patches/series"
+	for c in $(G rev-list --reverse pristine..HEAD); do
+		G diff --quiet "$c^" "$c" && die "commit $(G log -1 --format='%h %s' "$c") changes nothing"
 		n=$((n + 1))
-		p=$(G format-patch -1 --no-signature --zero-commit --start-number $n -o "$TOP/kernel/patches" "$c" -- . $(src_pathspec_excludes))
-		if ! grep -q '^diff --git' "$p"; then
-			rm -f "$p"
-			n=$((n - 1))
-			continue
-		fi
+		p=$(G format-patch -1 --no-signature --zero-commit --start-number $n -o "$TOP/kernel/patches" "$c")
 		# Blank context lines become empty lines, which git am/apply read
 		# as empty context: checkpatch run on a git-tracked *.patch checks
 		# it as a source file and flags the lone space as trailing
@@ -156,44 +157,11 @@ export_tree() {
 	info "exported $n patch(es) and $(src_files | wc -l) new file(s) to kernel/"
 }
 
-src_pathspec_excludes() {
-	local f
-	for f in $(G diff --name-only --diff-filter=A pristine HEAD); do
-		printf ':(exclude)%s ' "$f"
-	done
-}
-
-# The patch that adds the core files (kernel/src) as they are now.
-core_patch() {
-	local files
-	files=$(src_files)
-	printf 'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n'
-	printf 'From: %s\n' "$(G log -1 --format='%an <%ae>' sources)"
-	printf 'Date: %s\n' "$(G log -1 --format='%aD' HEAD)"
-	printf 'Subject: [PATCH] KVM: x86/mmu: Add the shadow-page eviction core\n\n'
-	cat <<-'EOT'
-	Add the shadow-page eviction core: FIFO, single-hand CLOCK and per-vCPU
-	sharded CLOCK behind one interface (struct se_ops for the KVM side).
-	Nothing builds it yet; the following patches wire it into the shadow
-	MMU.  It is ordinary kernel C that also builds in userspace against
-	small shim headers, where it is tested under ThreadSanitizer and
-	ASan/UBSan.
-	EOT
-	printf '\nSigned-off-by: %s\n---\n' "$(G log -1 --format='%an <%ae>' sources)"
-	printf '\n'
-	# --no-index exits 1 when the files differ, which they always do here.
-	for f in $files; do
-		(cd "$TOP/kernel/src" && git diff --no-index /dev/null "$f" || true)
-	done
-	printf -- '-- \n%s\n\n' "$(kget VERSION)"
-}
-
-# The patch files a cover's "Patches:" line names: "core", NNNN, NNNN-MMMM.
+# The patch files a cover's "Patches:" line names: NNNN or NNNN-MMMM.
 cover_patches() {
 	local spec=$1 w a b p
 	for w in $spec; do
 		case $w in
-		core) echo core ;;
 		*-*) a=${w%-*} b=${w#*-}
 			for p in $(series_patches); do
 				[ "${p%%-*}" -ge "$((10#$a))" ] 2>/dev/null && [ "$((10#${p%%-*}))" -le "$((10#$b))" ] && echo "$p"
@@ -225,7 +193,7 @@ standalone_series() {
 		mkdir -p "$out/$name"
 		{
 			printf 'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n'
-			printf 'From: %s\n' "$(G log -1 --format='%an <%ae>' sources)"
+			printf 'From: %s\n' "$(G log -1 --format='%an <%ae>' HEAD)"
 			printf 'Subject: [PATCH 0/%d] %s\n' "$total" "$(sed -n 's/^Subject: *//p' "$cover")"
 			sed '1,/^Subject:/d' "$cover"
 			printf '\n'
@@ -233,13 +201,8 @@ standalone_series() {
 		i=0
 		for p in $list; do
 			i=$((i + 1))
-			if [ "$p" = core ]; then
-				dst=$(printf '%s/%04d-KVM-x86-mmu-Add-the-shadow-page-eviction-core.patch' "$out/$name" "$i")
-				core_patch >"$dst"
-			else
-				dst=$(printf '%s/%04d-%s' "$out/$name" "$i" "${p#*-}")
-				cp "$TOP/kernel/patches/$p" "$dst"
-			fi
+			dst=$(printf '%s/%04d-%s' "$out/$name" "$i" "${p#*-}")
+			cp "$TOP/kernel/patches/$p" "$dst"
 			sed -i "0,/^Subject: \[PATCH\]/s//Subject: [PATCH $i\/$total]/" "$dst"
 		done
 		n=$(find "$out/$name" -name '[0-9]*.patch' ! -name '0000-*' | wc -l)

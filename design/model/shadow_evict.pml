@@ -1,7 +1,8 @@
 /*
  * SPIN model of the sharded shadow-page eviction protocol
  * (SE_POLICY_SHARDED in kernel/src/arch/x86/kvm/mmu/shadow_evict.c as of
- * commit 663a9b6, the series through patch 0019; design/DESIGN.md sections
+ * commit 663a9b6, the series through old patch 0019 (README "Patch
+ * numbers"); design/DESIGN.md sections
  * 3, 5 and 10).
  * Run it with design/model/check.sh; what it shows: design/model/README.md.
  *
