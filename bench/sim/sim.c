@@ -23,7 +23,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: %s --pattern P --regions N --vcpus V --warmup W --steps S --seed X\n"
 "          [--hot-pct 10] [--hot-hit-pct 90] --capacity C [--capacity C2 ...]\n"
-"          [--age K] [--csv [--header]]\n"
+"          [--age K] [--lfu] [--refill MIN,REFILL] [--new-referenced]\n"
+"          [--csv [--header]]\n"
 "       %s --trace 1,2,3,1,... [--measure-from K] --capacity C [...] [--csv [--header]]\n"
 "\n"
 "Replays an access sequence of regions (one last-level shadow page each)\n"
@@ -47,6 +48,17 @@ static void usage(FILE *f)
 "               the kernel): a page found referenced gains a lap of credit,\n"
 "               up to K, and an unreferenced one spends a lap instead of\n"
 "               being evicted; adds an aged_clock_misses column\n"
+"  --lfu        also replay the frequency oracle LFU* (evicts the cached\n"
+"               region with the fewest accesses over the whole trace: the\n"
+"               best a policy without foresight can do under independent\n"
+"               references); adds an lfu_oracle_misses column\n"
+"  --refill MIN,REFILL  evict in batches like KVM: when fewer than MIN\n"
+"               slots are free before a miss, evict until REFILL are\n"
+"               (KVM: 5,25); 1 <= MIN <= REFILL < capacity.  Applies to\n"
+"               FIFO, CLOCK, aged CLOCK and LFU*, not to MIN\n"
+"  --new-referenced  CLOCK and aged CLOCK insert a new page with its\n"
+"               referenced bit set, as when the fault that builds a shadow\n"
+"               page also marks it\n"
 "\n"
 "The vCPUs' streams are merged by round-robin interleaving (vCPU 0 step 0,\n"
 "vCPU 1 step 0, ..., vCPU 0 step 1, ...).  That is an APPROXIMATION of the\n"
@@ -140,6 +152,8 @@ int main(int argc, char **argv)
 	int have_regions = 0, have_vcpus = 0, have_warmup = 0, have_steps = 0;
 	int have_seed = 0, csv = 0, header = 0, have_mf = 0;
 	uint64_t caps[MAX_CAPS], measure_from = 0, max_age = 0;
+	struct sim_model refill = { 1, 1, 0 }, *rf = NULL;
+	int lfu = 0;
 	const char *trace_arg = NULL;
 	uint32_t *t, nr_pages;
 	unsigned int ncaps = 0, i;
@@ -157,6 +171,13 @@ int main(int argc, char **argv)
 			continue;
 		} else if (!strcmp(o, "--header")) {
 			header = 1;
+			continue;
+		} else if (!strcmp(o, "--lfu")) {
+			lfu = 1;
+			continue;
+		} else if (!strcmp(o, "--new-referenced")) {
+			refill.new_referenced = 1;
+			rf = &refill;
 			continue;
 		}
 		a++;
@@ -196,6 +217,17 @@ int main(int argc, char **argv)
 			max_age = parse_u64(o, v, 7);
 			if (!max_age)
 				die("%s", "--age must be 1..7");
+		} else if (!strcmp(o, "--refill")) {
+			unsigned int mn, rl;
+			char tail;
+
+			if (!v || sscanf(v, "%u,%u%c", &mn, &rl, &tail) != 2 ||
+			    !mn || rl < mn)
+				die("--refill wants MIN,REFILL with 1 <= MIN <= REFILL, not '%s'",
+				    v ? v : "");
+			refill.min_free = mn;
+			refill.refill = rl;
+			rf = &refill;
 		} else if (!strcmp(o, "--trace")) {
 			trace_arg = v ? v : "";
 		} else if (!strcmp(o, "--measure-from")) {
@@ -209,6 +241,9 @@ int main(int argc, char **argv)
 		die("%s", "at least one --capacity is needed");
 	if (header && !csv)
 		die("%s", "--header needs --csv");
+	for (i = 0; i < ncaps; i++)
+		if (!sim_model_valid(rf, (uint32_t)caps[i]))
+			die("%s", "--refill: REFILL must be below every --capacity");
 
 	if (trace_arg) {
 		if (p.pattern != UINT32_MAX || have_regions || have_vcpus ||
@@ -240,8 +275,9 @@ int main(int argc, char **argv)
 
 	if (csv && header)
 		printf("pattern,vcpus,regions,warmup,steps,seed,capacity,accesses,"
-		       "fifo_misses,clock_misses,min_misses%s\n",
-		       max_age ? ",aged_clock_misses" : "");
+		       "fifo_misses,clock_misses,min_misses%s%s\n",
+		       max_age ? ",aged_clock_misses" : "",
+		       lfu ? ",lfu_oracle_misses" : "");
 	if (!csv) {
 		struct sim_result cold;
 
@@ -259,18 +295,24 @@ int main(int argc, char **argv)
 		printf("%zu accesses (%zu measured); %" PRIu64 " distinct regions, %"
 		       PRIu64 " first seen in the measured phase\n",
 		       n, n - (mfrom < n ? mfrom : n), cold.total, cold.measured);
-		printf("%10s %12s %12s %12s %12s %12s %12s%s\n", "capacity",
+		if (rf)
+			printf("model: below %u free slots, evict until %u are; new pages %s (not MIN)\n",
+			       rf->min_free, rf->refill,
+			       rf->new_referenced ? "referenced" : "unreferenced");
+		printf("%10s %12s %12s %12s %12s %12s %12s%s%s\n", "capacity",
 		       "fifo", "clock", "min", "fifo_total", "clock_total",
-		       "min_total", max_age ? "  aged_clock" : "");
+		       "min_total", max_age ? "  aged_clock" : "",
+		       lfu ? "        lfu*" : "");
 	}
 	for (i = 0; i < ncaps; i++) {
-		struct sim_result f, c, m, ag = { 0, 0 };
+		struct sim_result f, c, m, ag = { 0, 0 }, lf = { 0, 0 };
 		uint32_t cap = (uint32_t)caps[i];
 
-		if (sim_fifo(t, n, nr_pages, cap, mfrom, &f) ||
-		    sim_clock(t, n, nr_pages, cap, mfrom, &c) ||
+		if (sim_fifo_r(t, n, nr_pages, cap, rf, mfrom, &f) ||
+		    sim_clock_r(t, n, nr_pages, cap, 0, rf, mfrom, &c) ||
 		    sim_min(t, n, nr_pages, cap, mfrom, &m) ||
-		    (max_age && sim_clock_aged(t, n, nr_pages, cap, (unsigned int)max_age, mfrom, &ag)))
+		    (max_age && sim_clock_r(t, n, nr_pages, cap, (unsigned int)max_age, rf, mfrom, &ag)) ||
+		    (lfu && sim_lfu_oracle(t, n, nr_pages, cap, rf, mfrom, &lf)))
 			die("%s", "out of memory");
 		if (csv) {
 			if (trace_arg)
@@ -284,6 +326,8 @@ int main(int argc, char **argv)
 			       cap, n - (mfrom < n ? mfrom : n), f.measured, c.measured, m.measured);
 			if (max_age)
 				printf(",%" PRIu64, ag.measured);
+			if (lfu)
+				printf(",%" PRIu64, lf.measured);
 			printf("\n");
 		} else {
 			printf("%10u %12" PRIu64 " %12" PRIu64 " %12" PRIu64
@@ -292,6 +336,8 @@ int main(int argc, char **argv)
 			       f.total, c.total, m.total);
 			if (max_age)
 				printf("  %10" PRIu64, ag.measured);
+			if (lfu)
+				printf("  %10" PRIu64, lf.measured);
 			printf("\n");
 		}
 	}

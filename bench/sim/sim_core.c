@@ -64,124 +64,6 @@ int sim_cold(const uint32_t *t, size_t n, uint32_t nr_pages,
 	return 0;
 }
 
-/* Evict the oldest inserted page; a hit does not reorder (upstream KVM). */
-int sim_fifo(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
-	     size_t measure_from, struct sim_result *r)
-{
-	uint8_t *in = calloc(nr_pages ? nr_pages : 1, 1);
-	uint32_t *ring = malloc((size_t)cap * sizeof(*ring));
-	uint32_t head = 0, used = 0;
-	size_t i;
-	int ret = -1;
-
-	memset(r, 0, sizeof(*r));
-	if (!in || !ring || !cap)
-		goto out;
-	for (i = 0; i < n; i++) {
-		uint32_t pg = t[i];
-
-		if (in[pg])
-			continue;
-		count_miss(r, i, measure_from);
-		if (used < cap) {
-			ring[used++] = pg;
-		} else {
-			in[ring[head]] = 0;
-			ring[head] = pg;
-			head = (head + 1) % cap;
-		}
-		in[pg] = 1;
-	}
-	ret = 0;
-out:
-	free(in);
-	free(ring);
-	return ret;
-}
-
-/*
- * CLOCK (second chance), mirroring the kernel core
- * (kernel/src/arch/x86/kvm/mmu/shadow_evict.c):
- *  - a hit sets the page's referenced bit (se_mark());
- *  - a new page is inserted just behind the hand (__se_ring_add():
- *    list_add_tail(&p->ring, s->hand)), so it gets a full lap before its
- *    first test, with its referenced bit CLEAR (se_page_init() leaves flags
- *    zero; only a later use sets it);
- *  - on a miss with a full cache the hand sweeps from where it stopped,
- *    clearing set bits, and evicts the first page whose bit was clear; the
- *    hand ends just past the victim (__se_hand_step()).
- * With slots in an array that is the classic layout: the new page takes the
- * victim's slot and the hand stays one past it, i.e. the new page is the
- * last one the hand reaches.  While the cache fills, the hand sits at the
- * ring head and pages are appended in insertion order, as in the kernel.
- * Not modelled: the kernel's two-lap give-up (only reachable with
- * concurrent marking), batching to watermarks, hardware Accessed bits.
- */
-int sim_clock(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
-	      size_t measure_from, struct sim_result *r)
-{
-	return sim_clock_aged(t, n, nr_pages, cap, 0, measure_from, r);
-}
-
-int sim_clock_aged(const uint32_t *t, size_t n, uint32_t nr_pages,
-		   uint32_t cap, unsigned int max_age, size_t measure_from,
-		   struct sim_result *r)
-{
-	uint32_t *slot_of = malloc((nr_pages ? nr_pages : 1) * sizeof(*slot_of));
-	uint32_t *slot = malloc((size_t)cap * sizeof(*slot));
-	uint8_t *ref = calloc(cap ? cap : 1, 1);
-	uint8_t *age = calloc(cap ? cap : 1, 1);
-	uint32_t hand = 0, used = 0;
-	size_t i;
-	int ret = -1;
-
-	memset(r, 0, sizeof(*r));
-	if (!slot_of || !slot || !ref || !age || !cap)
-		goto out;
-	for (i = 0; i < nr_pages; i++)
-		slot_of[i] = UINT32_MAX;
-	for (i = 0; i < n; i++) {
-		uint32_t pg = t[i], s;
-
-		if (slot_of[pg] != UINT32_MAX) {
-			ref[slot_of[pg]] = 1;
-			continue;
-		}
-		count_miss(r, i, measure_from);
-		if (used < cap) {
-			s = used++;
-		} else {
-			/* Referenced: one more lap of credit; else spend one. */
-			for (;;) {
-				if (ref[hand]) {
-					ref[hand] = 0;
-					if (age[hand] < max_age)
-						age[hand]++;
-				} else if (age[hand]) {
-					age[hand]--;
-				} else {
-					break;
-				}
-				hand = (hand + 1) % cap;
-			}
-			s = hand;
-			slot_of[slot[s]] = UINT32_MAX;
-			hand = (hand + 1) % cap;
-		}
-		slot[s] = pg;
-		ref[s] = 0;
-		age[s] = 0;
-		slot_of[pg] = s;
-	}
-	ret = 0;
-out:
-	free(slot_of);
-	free(slot);
-	free(ref);
-	free(age);
-	return ret;
-}
-
 /* Max-heap of (next use, page) with lazy deletion, for MIN. */
 struct heap_ent {
 	uint64_t key;
@@ -235,6 +117,218 @@ static struct heap_ent heap_pop(struct heap *h)
 	if (h->n)
 		h->e[i] = last;
 	return top;
+}
+
+/*
+ * Pages to evict before a miss inserts its page: none while @free pages are
+ * left above the floor; else as many as bring the free count back to the
+ * refill mark.  NULL is a plain cache: evict one page when full.  KVM's
+ * make_mmu_pages_available() is { KVM_MIN_FREE_MMU_PAGES, KVM_REFILL_PAGES }
+ * = { 5, 25 }.
+ */
+static uint32_t refill_want(const struct sim_model *rf, uint32_t cap,
+			    uint32_t used)
+{
+	uint32_t min_free = rf ? rf->min_free : 1, refill = rf ? rf->refill : 1;
+	uint32_t avail = cap - used;
+
+	if (avail >= min_free)
+		return 0;
+	/* Never more than the cache holds, however the marks are set. */
+	return refill - avail < used ? refill - avail : used;
+}
+
+int sim_model_valid(const struct sim_model *rf, uint32_t cap)
+{
+	return !rf || (rf->min_free >= 1 && rf->refill >= rf->min_free &&
+		       rf->refill < cap);
+}
+
+/* Evict the oldest inserted page; a hit does not reorder (upstream KVM). */
+int sim_fifo(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
+	     size_t measure_from, struct sim_result *r)
+{
+	return sim_fifo_r(t, n, nr_pages, cap, NULL, measure_from, r);
+}
+
+int sim_fifo_r(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
+	       const struct sim_model *rf, size_t measure_from,
+	       struct sim_result *r)
+{
+	uint8_t *in = calloc(nr_pages ? nr_pages : 1, 1);
+	uint32_t *ring = malloc((size_t)cap * sizeof(*ring));
+	uint32_t head = 0, used = 0, want;
+	size_t i;
+	int ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (!in || !ring || !cap || !sim_model_valid(rf, cap))
+		goto out;
+	for (i = 0; i < n; i++) {
+		uint32_t pg = t[i];
+
+		if (in[pg])
+			continue;
+		count_miss(r, i, measure_from);
+		/* ring[head .. head + used) in insertion order, oldest first. */
+		for (want = refill_want(rf, cap, used); want; want--, used--) {
+			in[ring[head]] = 0;
+			head = (head + 1) % cap;
+		}
+		ring[(head + used++) % cap] = pg;
+		in[pg] = 1;
+	}
+	ret = 0;
+out:
+	free(in);
+	free(ring);
+	return ret;
+}
+
+/*
+ * CLOCK (second chance), mirroring the kernel core
+ * (kernel/src/arch/x86/kvm/mmu/shadow_evict.c), with the ring as a list:
+ *  - a hit sets the page's referenced bit (se_mark());
+ *  - a new page is inserted just behind the hand (__se_ring_add():
+ *    list_add_tail(&p->ring, s->hand)), so it gets a full lap before its
+ *    first test, with its referenced bit CLEAR (se_page_init() leaves flags
+ *    zero; only a later use sets it);
+ *  - to evict, the hand sweeps from where it stopped, clearing set bits,
+ *    and takes the first page whose bit was clear; the hand ends just past
+ *    the victim (__se_hand_step()), so the next new page goes where the
+ *    victim was.
+ * Not modelled: the kernel's two-lap give-up (only reachable with
+ * concurrent marking) and hardware Accessed bits.
+ */
+int sim_clock(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
+	      size_t measure_from, struct sim_result *r)
+{
+	return sim_clock_r(t, n, nr_pages, cap, 0, NULL, measure_from, r);
+}
+
+int sim_clock_aged(const uint32_t *t, size_t n, uint32_t nr_pages,
+		   uint32_t cap, unsigned int max_age, size_t measure_from,
+		   struct sim_result *r)
+{
+	return sim_clock_r(t, n, nr_pages, cap, max_age, NULL, measure_from, r);
+}
+
+int sim_clock_r(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
+		unsigned int max_age, const struct sim_model *rf,
+		size_t measure_from, struct sim_result *r)
+{
+	/* Pages 0..nr_pages-1 and the ring head, nr_pages. */
+	size_t np = (size_t)nr_pages + 1;
+	uint32_t *next = malloc(np * sizeof(*next));
+	uint32_t *prev = malloc(np * sizeof(*prev));
+	uint8_t *in = calloc(np, 1), *ref = calloc(np, 1), *age = calloc(np, 1);
+	uint32_t head = nr_pages, hand = nr_pages, used = 0, want, pos;
+	size_t i;
+	int ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (!next || !prev || !in || !ref || !age || !cap ||
+	    !sim_model_valid(rf, cap))
+		goto out;
+	next[head] = prev[head] = head;
+	for (i = 0; i < n; i++) {
+		uint32_t pg = t[i];
+
+		if (in[pg]) {
+			ref[pg] = 1;
+			continue;
+		}
+		count_miss(r, i, measure_from);
+		for (want = refill_want(rf, cap, used); want; want--) {
+			/* Referenced: one more lap of credit; else spend one. */
+			for (;;) {
+				pos = hand == head ? next[head] : hand;
+				hand = next[pos];
+				if (ref[pos]) {
+					ref[pos] = 0;
+					if (age[pos] < max_age)
+						age[pos]++;
+				} else if (age[pos]) {
+					age[pos]--;
+				} else {
+					break;
+				}
+			}
+			next[prev[pos]] = next[pos];
+			prev[next[pos]] = prev[pos];
+			in[pos] = 0;
+			used--;
+		}
+		/* list_add_tail(new, hand): just before the hand. */
+		prev[pg] = prev[hand];
+		next[pg] = hand;
+		next[prev[hand]] = pg;
+		prev[hand] = pg;
+		in[pg] = 1;
+		ref[pg] = rf && rf->new_referenced;
+		age[pg] = 0;
+		used++;
+	}
+	ret = 0;
+out:
+	free(next);
+	free(prev);
+	free(in);
+	free(ref);
+	free(age);
+	return ret;
+}
+
+/*
+ * A frequency oracle ("LFU*"): on eviction, take the cached page with the
+ * fewest accesses over the whole trace (ties: the lower region index).  It
+ * knows each region's long-run popularity but not the order of accesses:
+ * under independent references (hotcold) that is the best any policy
+ * without foresight can do in expectation (the A0 policy), a bound for
+ * what a better referenced signal could reach.  It cannot decline a page:
+ * a shadow-page fault must build the page it misses.
+ */
+int sim_lfu_oracle(const uint32_t *t, size_t n, uint32_t nr_pages,
+		   uint32_t cap, const struct sim_model *rf,
+		   size_t measure_from, struct sim_result *r)
+{
+	size_t np = nr_pages ? nr_pages : 1;
+	uint64_t *cnt = calloc(np, sizeof(*cnt));
+	uint8_t *in = calloc(np, 1);
+	/* Min-heap by (count, page): counts never change, so no staleness. */
+	struct heap h = { 0 };
+	uint32_t used = 0, want;
+	size_t i;
+	int ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (!cnt || !in || !cap || !sim_model_valid(rf, cap))
+		goto out;
+	for (i = 0; i < n; i++)
+		cnt[t[i]]++;
+	for (i = 0; i < n; i++) {
+		uint32_t pg = t[i];
+
+		if (in[pg])
+			continue;
+		count_miss(r, i, measure_from);
+		for (want = refill_want(rf, cap, used); want; want--, used--) {
+			struct heap_ent v = heap_pop(&h);
+
+			in[v.page] = 0;
+		}
+		/* Max-heap code with the key inverted: pops the fewest accesses. */
+		if (heap_push(&h, ~((cnt[pg] << 24) | pg), pg))
+			goto out;
+		in[pg] = 1;
+		used++;
+	}
+	ret = 0;
+out:
+	free(cnt);
+	free(in);
+	free(h.e);
+	return ret;
 }
 
 /*

@@ -42,6 +42,36 @@ int sim_clock(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
 int sim_clock_aged(const uint32_t *t, size_t n, uint32_t nr_pages,
 		   uint32_t cap, unsigned int max_age, size_t measure_from,
 		   struct sim_result *r);
+/*
+ * How KVM differs from a textbook cache, for FIFO, CLOCK and LFU*:
+ *  - batch eviction like make_mmu_pages_available(): before a miss inserts
+ *    its page, when fewer than @min_free slots are free, evict until
+ *    @refill are (1 <= min_free <= refill < capacity; KVM: 5, 25);
+ *  - @new_referenced (CLOCK): a new page starts with its referenced bit
+ *    set, as when the fault that creates a shadow page also marks it.
+ * NULL is a plain cache: { 1, 1, 0 }.
+ */
+struct sim_model {
+	uint32_t min_free;
+	uint32_t refill;
+	int new_referenced;
+};
+
+int sim_model_valid(const struct sim_model *rf, uint32_t cap);
+int sim_fifo_r(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
+	       const struct sim_model *rf, size_t measure_from,
+	       struct sim_result *r);
+int sim_clock_r(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
+		unsigned int max_age, const struct sim_model *rf,
+		size_t measure_from, struct sim_result *r);
+/*
+ * Frequency oracle (LFU*): evicts the cached page with the fewest accesses
+ * over the whole trace.  Under independent references the best policy
+ * without foresight; see sim_core.c.
+ */
+int sim_lfu_oracle(const uint32_t *t, size_t n, uint32_t nr_pages,
+		   uint32_t cap, const struct sim_model *rf,
+		   size_t measure_from, struct sim_result *r);
 int sim_min(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
 	    size_t measure_from, struct sim_result *r);
 

@@ -353,6 +353,86 @@ static void test_trace(void)
 	free(t2);
 }
 
+/* Refill batches and the frequency oracle (signal study, issue 11). */
+static struct sim_result run_r(int kind, const uint32_t *t, size_t n,
+			       uint32_t cap, unsigned int age,
+			       const struct sim_model *rf)
+{
+	struct sim_result r;
+	uint32_t max = 0;
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++)
+		if (t[i] > max)
+			max = t[i];
+	if (kind == 0)
+		err = sim_fifo_r(t, n, max + 1, cap, rf, 0, &r);
+	else if (kind == 1)
+		err = sim_clock_r(t, n, max + 1, cap, age, rf, 0, &r);
+	else
+		err = sim_lfu_oracle(t, n, max + 1, cap, rf, 0, &r);
+	if (err) {
+		printf("FAIL: replay returned an error\n");
+		exit(1);
+	}
+	return r;
+}
+
+static void test_refill_and_oracle(void)
+{
+	/* Traces worked by hand below. */
+	static const uint32_t a[] = { 0, 1, 2, 3, 0, 2, 1 };
+	static const uint32_t b[] = { 0, 0, 0, 1, 2, 1, 2, 3, 0 };
+	struct sim_model r23 = { 2, 3, 0 }, one = { 1, 1, 0 }, bad = { 3, 2, 0 };
+	struct sim_result res;
+	uint64_t seed = 777;
+	uint32_t t[400];
+	int round;
+	size_t i;
+
+	/*
+	 * cap 4, evict down to 3 free when fewer than 2 are free: 0 1 2 fill;
+	 * 3 evicts 0 and 1; 0 fills; 2 hits; 1 evicts 2 and 3: 6 misses.
+	 */
+	CHECK_EQ("fifo refill {2,3} cap4", run_r(0, a, N(a), 4, 0, &r23).total, 6);
+	/*
+	 * CLOCK: the same until 2's hit marks it; then 1 sweeps past 2
+	 * (clearing its mark) and evicts 3 and 0: also 6 misses.
+	 */
+	CHECK_EQ("clock refill {2,3} cap4", run_r(1, a, N(a), 4, 0, &r23).total, 6);
+	/*
+	 * Counts 0:4 1:2 2:2 3:1, cap 2: 0; 1; 2 evicts 1; 1 evicts 2;
+	 * 2 evicts 1; 3 evicts 2; 0 hits: 6 misses.
+	 */
+	CHECK_EQ("lfu* b cap2", run_r(2, b, N(b), 2, 0, NULL).total, 6);
+	res = run_r(2, b, N(b), 2, 0, NULL);
+	CHECK("lfu* b cap2 >= min", res.total >= run(sim_min, b, N(b), 2, 0).total);
+	CHECK("refill {3,2} refused", sim_model_valid(&bad, 4) == 0);
+	CHECK("refill {2,4} refused at cap 4",
+	      sim_model_valid(&(struct sim_model){ 2, 4, 0 }, 4) == 0);
+
+	for (round = 0; round < 100; round++) {
+		uint32_t cap = 2 + round % 7, pages = 4 + round % 13;
+
+		for (i = 0; i < N(t); i++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			/* Skewed: low pages more often. */
+			t[i] = (uint32_t)((seed >> 33) % pages * ((seed >> 20) % pages) / pages);
+		}
+		/* { 1, 1 } is the plain cache. */
+		CHECK_EQ("fifo {1,1} == fifo", run_r(0, t, N(t), cap, 0, &one).total,
+			 run(sim_fifo, t, N(t), cap, 0).total);
+		CHECK_EQ("clock {1,1} == clock", run_r(1, t, N(t), cap, 0, &one).total,
+			 run(sim_clock, t, N(t), cap, 0).total);
+		CHECK_EQ("lfu* {1,1} == lfu*", run_r(2, t, N(t), cap, 0, &one).total,
+			 run_r(2, t, N(t), cap, 0, NULL).total);
+		/* MIN is optimal over the whole trace, so no policy beats it. */
+		CHECK("min <= lfu*", run(sim_min, t, N(t), cap, 0).total <=
+		      run_r(2, t, N(t), cap, 0, NULL).total);
+	}
+}
+
 int main(void)
 {
 	test_hand_traces();
@@ -361,6 +441,7 @@ int main(void)
 	test_patterns();
 	test_loop();
 	test_trace();
+	test_refill_and_oracle();
 	printf("%s: %d checks, %d failed\n", failures ? "FAIL" : "PASS",
 	       checks, failures);
 	return failures ? 1 : 0;
