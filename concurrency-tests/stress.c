@@ -269,6 +269,8 @@ int main(int argc, char **argv)
 
 	rcu_register_thread();
 	w_init(&W, pol, 1, 2 * max_pages + 64);
+	/* KVM's default: the hands discard what building a page recorded. */
+	se_set_probation(&W.c, true);
 	W.widen = 1;
 	w_lock(&W);
 	se_set_limits(&W.c, max_pages, max_pages - max_pages / 4, max_pages - max_pages / 8);

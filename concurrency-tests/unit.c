@@ -306,6 +306,53 @@ static void t_clock_second_chance(void)
 	teardown(&W);
 }
 
+/*
+ * Probation (se_set_probation()): the fault that builds a page marks it and
+ * its parent SPTE starts with the Accessed bit set; neither is a use.  A
+ * page touched once (2) must then go before one touched again (1); without
+ * probation 2's creation buys it a lap and 1 goes instead.
+ */
+static void probation_case(enum se_policy pol, bool on, long want)
+{
+	setup(&W, pol, 1);
+	se_set_probation(&W.c, on);
+	mk(0, 2, 1);				/* 0, 1: built by a fault... */
+	se_mark(&W.c, &P[0]->se);		/* ...which marks them */
+	se_mark(&W.c, &P[1]->se);
+	P[0]->hw_young = P[1]->hw_young = 1;	/* and their parent SPTEs */
+	CHECK(rc(1) == 1 && LOG_IS(0), "[%s, probation %d] oldest first",
+	      pol_name(pol), on);
+	CHECK(!test_bit(SE_PAGE_NEW, &P[1]->se.flags),
+	      "[%s] the hand's first step ends the probation", pol_name(pol));
+	CHECK(!on || (!test_bit(SE_PAGE_REFERENCED, &P[1]->se.flags) &&
+		      !P[1]->hw_young),
+	      "[%s] and discards what the building fault recorded",
+	      pol_name(pol));
+	mk(0, 1, 1);				/* 2: behind the hand, before 1 */
+	se_mark(&W.c, &P[2]->se);
+	P[2]->hw_young = 1;
+	se_mark(&W.c, &P[1]->se);		/* 1 is used again */
+	CHECK(rc(1) == 1 && LOG_IS(want), "[%s, probation %d] victim %ld",
+	      pol_name(pol), on, want);
+	teardown(&W);
+}
+
+static void t_probation(void)
+{
+	probation_case(SE_POLICY_CLOCK, true, 2);
+	probation_case(SE_POLICY_CLOCK, false, 1);
+	probation_case(SE_POLICY_SHARDED, true, 2);
+	probation_case(SE_POLICY_SHARDED, false, 1);
+
+	/* FIFO ignores it: no bit, and the oldest page goes. */
+	setup(&W, SE_POLICY_FIFO, 1);
+	se_set_probation(&W.c, true);
+	CHECK(!W.c.probation, "fifo has no probation");
+	mk(0, 1, 1);
+	CHECK(!test_bit(SE_PAGE_NEW, &P[0]->se.flags), "fifo pages are not new");
+	teardown(&W);
+}
+
 static void t_clock_roots_and_hand(void)
 {
 	setup(&W, SE_POLICY_CLOCK, 1);
@@ -781,6 +828,7 @@ int main(void)
 	RUN(t_fifo_differential());
 	RUN(t_clock_second_chance());
 	RUN(t_clock_roots_and_hand());
+	RUN(t_probation());
 	RUN(t_forced(SE_POLICY_CLOCK));
 	RUN(t_forced(SE_POLICY_SHARDED));
 	RUN(t_sharded_idle_found());

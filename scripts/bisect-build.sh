@@ -85,4 +85,4 @@ for c in $(git -C "$KSRC" rev-list --reverse "$range"); do
 done
 record_time bisect-build $(($(now) - t0))
 [ $fails = 0 ] || die "$fails commit(s) of the series failed (log: $log)"
-info "every commit from $from to HEAD builds with ${cflags[*]}, no warnings in touched files ($(($(now) - t0)) s)"
+info "every commit of $range builds with ${cflags[*]}, no warnings in touched files ($(($(now) - t0)) s)"

@@ -56,6 +56,7 @@ int se_cache_init(struct se_cache *c, enum se_policy policy,
 	c->policy = policy;
 	c->ops = ops;
 	c->max_shards = max_shards;
+	c->probation = false;
 	c->nr_shards = 1;
 	c->nr_pages = 0;
 	c->max_pages = ULONG_MAX;
@@ -192,6 +193,9 @@ void se_insert(struct se_cache *c, struct se_page *p, unsigned int shard)
 	/* Out-of-range indices fold; KVM passes se_shard_add()'s result. */
 	shard %= se_nr_shards(c);
 	s = se_shard_at(c, shard);
+	/* Before it is on a ring: the sweep never sees it without the bit. */
+	if (c->probation)
+		set_bit(SE_PAGE_NEW, &p->flags);
 	if (se_sharded(c)) {
 		/* Excludes the sweep, which runs without the zap lock. */
 		spin_lock(&s->lock);
@@ -265,6 +269,31 @@ static struct se_page *__se_hand_step(struct se_shard *s)
 	return list_entry(pos, struct se_page, ring);
 }
 
+/*
+ * Zap lock held, or the shard lock for SE_POLICY_SHARDED.  The pages
+ * inserted since the hand of @s last stepped sit just behind it (inserts go
+ * there, and only a step moves the hand forward); clear what the faults
+ * that built them recorded, so that when the hand reaches them a lap from
+ * now only later uses count.  The harvest also clears the Accessed bit a
+ * parent SPTE is created with; the remote TLB flush that ends the zaps
+ * makes a later access walk, and set it, again.  O(new pages).
+ */
+static void se_discard_new(struct se_cache *c, struct se_shard *s)
+{
+	struct list_head *pos;
+	struct se_page *p;
+
+	for (pos = s->hand->prev; pos != &s->ring; pos = pos->prev) {
+		p = list_entry(pos, struct se_page, ring);
+		if (!test_bit(SE_PAGE_NEW, &p->flags))
+			break;
+		clear_bit(SE_PAGE_NEW, &p->flags);
+		clear_bit(SE_PAGE_REFERENCED, &p->flags);
+		if (c->ops->test_and_clear_young)
+			c->ops->test_and_clear_young(c, p);
+	}
+}
+
 static struct se_page *se_hand_step(struct se_cache *c, struct se_shard *s)
 {
 	struct se_page *p;
@@ -272,11 +301,18 @@ static struct se_page *se_hand_step(struct se_cache *c, struct se_shard *s)
 	if (!se_sharded(c)) {
 		/* CLOCK: the zap lock alone covers ring and hand. */
 		c->ops->assert_zap_locked(c);
+		if (c->probation)
+			se_discard_new(c, s);
 		return __se_hand_step(s);
 	}
 
-	/* O(1) hold: a vCPU inserting into @s waits only this long. */
+	/*
+	 * O(1) hold, plus the pages inserted since the last step of this
+	 * hand: a vCPU inserting into @s waits only this long.
+	 */
 	spin_lock(&s->lock);
+	if (c->probation)
+		se_discard_new(c, s);
 	p = __se_hand_step(s);
 	spin_unlock(&s->lock);
 	return p;

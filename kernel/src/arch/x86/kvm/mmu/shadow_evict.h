@@ -35,6 +35,12 @@ enum se_policy {
 /* Bits of se_page.flags; only ever changed with atomic bitops. */
 enum {
 	SE_PAGE_REFERENCED,
+	/*
+	 * On probation (se_cache.probation): inserted since its ring's hand
+	 * last stepped, so its referenced state still holds the fault that
+	 * built it; se_discard_new() clears both before the hand moves.
+	 */
+	SE_PAGE_NEW,
 };
 
 /* se_page.shard of a page that is on no ring. */
@@ -150,6 +156,11 @@ struct se_cache {
 	const struct se_ops *ops;
 	unsigned int max_shards;
 	/*
+	 * CLOCK and sharded: the access that builds a page is not a use of it
+	 * (se_set_probation(); before the first se_insert(), constant after).
+	 */
+	bool probation;
+	/*
 	 * Shards so far; se_shard_add() publishes a new one with a release
 	 * store, lockless readers load it with acquire.  Entries
 	 * below it never change until se_cache_destroy().
@@ -204,6 +215,17 @@ void se_remove(struct se_cache *c, struct se_page *p);
 unsigned long se_reclaim(struct se_cache *c, unsigned long nr, void *ctx);
 bool se_rebalance_needed(struct se_cache *c);
 unsigned long se_rebalance(struct se_cache *c, void *ctx);
+
+/*
+ * Before the first se_insert(): with @on, a new page must be used again
+ * after the fault that built it to count as referenced when the hand first
+ * reaches it.  Without, that fault's marks (and the Accessed bit its parent
+ * SPTE is created with) give every new page a free lap.  FIFO ignores it.
+ */
+static inline void se_set_probation(struct se_cache *c, bool on)
+{
+	c->probation = on && c->policy != SE_POLICY_FIFO;
+}
 
 /*
  * Shard @i, for i < the nr_shards this thread loaded with acquire (or read
