@@ -271,6 +271,7 @@ int main(int argc, char **argv)
 	w_init(&W, pol, 1, 2 * max_pages + 64);
 	/* KVM's default: the hands discard what building a page recorded. */
 	se_set_probation(&W.c, true);
+	se_set_max_age(&W.c, 2);
 	W.widen = 1;
 	w_lock(&W);
 	se_set_limits(&W.c, max_pages, max_pages - max_pages / 4, max_pages - max_pages / 8);

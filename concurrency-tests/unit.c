@@ -353,6 +353,55 @@ static void t_probation(void)
 	teardown(&W);
 }
 
+/*
+ * Aging (se_set_max_age()): a page found used earns a lap of credit and
+ * spends it, unused, instead of going.  0 used once; then 1 goes, and a new
+ * page 2 goes before 0, which spends its lap.  Without aging 0 goes.
+ */
+static void age_case(enum se_policy pol, unsigned int max_age, long want)
+{
+	setup(&W, pol, 1);
+	se_set_max_age(&W.c, max_age);
+	mk(0, 2, 1);				/* 0, 1 */
+	se_mark(&W.c, &P[0]->se);
+	CHECK(rc(1) == 1 && LOG_IS(1), "[%s, age %u] 0 kept, 1 goes",
+	      pol_name(pol), max_age);
+	mk(0, 1, 1);				/* 2 */
+	CHECK(rc(1) == 1 && LOG_IS(want), "[%s, age %u] victim %ld",
+	      pol_name(pol), max_age, want);
+	teardown(&W);
+}
+
+static void t_age(void)
+{
+	age_case(SE_POLICY_CLOCK, 2, 2);
+	age_case(SE_POLICY_CLOCK, 0, 0);
+	age_case(SE_POLICY_SHARDED, 2, 2);
+	age_case(SE_POLICY_SHARDED, 0, 0);
+
+	/* Credit is capped, and spent one lap at a time. */
+	setup(&W, SE_POLICY_CLOCK, 1);
+	se_set_max_age(&W.c, 7);
+	CHECK(W.c.max_age == SE_MAX_AGE, "max age capped at %d", SE_MAX_AGE);
+	se_set_max_age(&W.c, 1);
+	mk(0, 2, 1);				/* 0, 1 */
+	se_mark(&W.c, &P[0]->se);
+	CHECK(rc(1) == 1 && LOG_IS(1), "0 earns its lap, 1 goes");
+	se_mark(&W.c, &P[0]->se);
+	mk(0, 1, 1);				/* 2 */
+	CHECK(rc(1) == 1 && LOG_IS(2), "0 used again: capped at one lap, 2 goes");
+	mk(0, 1, 1);				/* 3 */
+	CHECK(rc(1) == 1 && LOG_IS(3), "0 spends its lap, 3 goes");
+	mk(0, 1, 1);				/* 4 */
+	CHECK(rc(1) == 1 && LOG_IS(0), "0 has no credit left");
+	teardown(&W);
+
+	setup(&W, SE_POLICY_FIFO, 1);
+	se_set_max_age(&W.c, 2);
+	CHECK(W.c.max_age == 0, "fifo does not age");
+	teardown(&W);
+}
+
 static void t_clock_roots_and_hand(void)
 {
 	setup(&W, SE_POLICY_CLOCK, 1);
@@ -829,6 +878,7 @@ int main(void)
 	RUN(t_clock_second_chance());
 	RUN(t_clock_roots_and_hand());
 	RUN(t_probation());
+	RUN(t_age());
 	RUN(t_forced(SE_POLICY_CLOCK));
 	RUN(t_forced(SE_POLICY_SHARDED));
 	RUN(t_sharded_idle_found());

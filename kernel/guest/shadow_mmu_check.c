@@ -115,6 +115,7 @@ static char read_param(const char *path)
 
 #define WAIT_PARAM	"/sys/module/kvm/parameters/shadow_evict_wait_us"
 #define BOOST_PARAM	"/sys/module/kvm/parameters/shadow_evict_boost"
+#define AGE_PARAM	"/sys/module/kvm/parameters/shadow_evict_age"
 
 static int write_policy(const char *val)
 {
@@ -122,23 +123,30 @@ static int write_policy(const char *val)
 }
 
 /*
- * kvm.shadow_evict_wait_us, where the kernel has it: a value out of range
- * or not a number is refused and changes nothing.
+ * A numeric kvm parameter, where the kernel has it: @too_big (out of range)
+ * and a word are refused and change nothing.
  */
-static void check_wait_param(void)
+static void check_num_param(const char *path, const char *name,
+			    const char *too_big)
 {
 	char was[32], now[32];
 	int err;
 
-	if (!read_str(WAIT_PARAM, was, sizeof(was)))
+	if (!read_str(path, was, sizeof(was)))
 		return;
-	err = write_str(WAIT_PARAM, "10001");
-	TEST_ASSERT(err == ERANGE, "shadow_evict_wait_us=10001 gave errno %d, want ERANGE", err);
-	err = write_str(WAIT_PARAM, "soon");
-	TEST_ASSERT(err == EINVAL, "shadow_evict_wait_us=soon gave errno %d, want EINVAL", err);
-	TEST_ASSERT(read_str(WAIT_PARAM, now, sizeof(now)) && !strcmp(now, was),
-		    "shadow_evict_wait_us '%s' after refused writes, want '%s'", now, was);
-	printf("shadow_evict_wait_us: %s; 10001 and 'soon' refused\n", was);
+	err = write_str(path, too_big);
+	TEST_ASSERT(err == ERANGE, "%s=%s gave errno %d, want ERANGE", name, too_big, err);
+	err = write_str(path, "soon");
+	TEST_ASSERT(err == EINVAL, "%s=soon gave errno %d, want EINVAL", name, err);
+	TEST_ASSERT(read_str(path, now, sizeof(now)) && !strcmp(now, was),
+		    "%s '%s' after refused writes, want '%s'", name, now, was);
+	printf("%s: %s; %s and 'soon' refused\n", name, was, too_big);
+}
+
+static void check_num_params(void)
+{
+	check_num_param(WAIT_PARAM, "shadow_evict_wait_us", "10001");
+	check_num_param(AGE_PARAM, "shadow_evict_age", "4");
 }
 
 /*
@@ -249,7 +257,7 @@ int main(int argc, char *argv[])
 
 	check_shadow_mmu();
 	have_policy = read_policy(policy, sizeof(policy));
-	check_wait_param();
+	check_num_params();
 
 	regions = nr_vcpus * regions_per_vcpu;
 	npages = regions * (REGION_SIZE / PAGE_SIZE);

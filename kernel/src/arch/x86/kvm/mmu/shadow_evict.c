@@ -57,6 +57,7 @@ int se_cache_init(struct se_cache *c, enum se_policy policy,
 	c->ops = ops;
 	c->max_shards = max_shards;
 	c->probation = false;
+	c->max_age = 0;
 	c->nr_shards = 1;
 	c->nr_pages = 0;
 	c->max_pages = ULONG_MAX;
@@ -319,6 +320,30 @@ static struct se_page *se_hand_step(struct se_cache *c, struct se_shard *s)
 }
 
 /*
+ * A page's laps of credit, in two flag bits.  Only hands change them, with
+ * atomic bitops; two hands that test one page at once (the sharded sweep
+ * and direct reclaim) may lose one's update, which moves the page's
+ * eviction by a lap: the age is a hint, like the referenced bit.
+ */
+static unsigned int se_page_age(struct se_page *p)
+{
+	return test_bit(SE_PAGE_AGE_LO, &p->flags) |
+	       test_bit(SE_PAGE_AGE_HI, &p->flags) << 1;
+}
+
+static void se_page_set_age(struct se_page *p, unsigned int age)
+{
+	if (age & 1)
+		set_bit(SE_PAGE_AGE_LO, &p->flags);
+	else
+		clear_bit(SE_PAGE_AGE_LO, &p->flags);
+	if (age & 2)
+		set_bit(SE_PAGE_AGE_HI, &p->flags);
+	else
+		clear_bit(SE_PAGE_AGE_HI, &p->flags);
+}
+
+/*
  * Second-chance test.  Under rcu_read_lock(); for SE_POLICY_SHARDED @p may
  * be zapped concurrently but is not freed before we return (lifetime rule
  * at the top of this file).
@@ -327,6 +352,7 @@ static bool se_page_young(struct se_cache *c, struct se_page *p,
 			  struct se_scan_stats *st)
 {
 	bool ref = false, young = false;
+	unsigned int age;
 
 	lockdep_assert_in_rcu_read_lock();
 	st->scanned++;
@@ -342,11 +368,25 @@ static bool se_page_young(struct se_cache *c, struct se_page *p,
 	if (c->ops->test_and_clear_young && c->ops->test_and_clear_young(c, p))
 		young = true;
 
-	if (ref)
-		st->ref_skips++;
-	else if (young)
-		st->young_skips++;
-	return ref || young;
+	if (ref || young) {
+		if (ref)
+			st->ref_skips++;
+		else
+			st->young_skips++;
+		age = c->max_age ? se_page_age(p) : 0;
+		if (age < c->max_age)
+			se_page_set_age(p, age + 1);
+		return true;
+	}
+
+	/* Unused this lap: spend credit if it has any. */
+	age = c->max_age ? se_page_age(p) : 0;
+	if (age) {
+		se_page_set_age(p, age - 1);
+		st->age_skips++;
+		return true;
+	}
+	return false;
 }
 
 /* Hand one call's statistics to the integration. */

@@ -41,7 +41,13 @@ enum {
 	 * built it; se_discard_new() clears both before the hand moves.
 	 */
 	SE_PAGE_NEW,
+	/* Laps of credit, 0..3 (se_cache.max_age): changed by hands only. */
+	SE_PAGE_AGE_LO,
+	SE_PAGE_AGE_HI,
 };
+
+/* Most laps of credit a page can earn (se_set_max_age()). */
+#define SE_MAX_AGE		3
 
 /* se_page.shard of a page that is on no ring. */
 #define SE_NO_SHARD		(-1)
@@ -97,6 +103,8 @@ struct se_scan_stats {
 	unsigned long ref_skips;
 	/* Kept only because test_and_clear_young() found them young. */
 	unsigned long young_skips;
+	/* Unused, but kept: they spent a lap of credit instead. */
+	unsigned long age_skips;
 	/* Cold pages put on the ready list (sharded sweep). */
 	unsigned long readied;
 	/* Ready pages found used (or pinned) when taken for a zap. */
@@ -160,6 +168,11 @@ struct se_cache {
 	 * (se_set_probation(); before the first se_insert(), constant after).
 	 */
 	bool probation;
+	/*
+	 * CLOCK and sharded: laps of credit a used page earns, 0..SE_MAX_AGE
+	 * (se_set_max_age(); before the first se_insert(), constant after).
+	 */
+	unsigned int max_age;
 	/*
 	 * Shards so far; se_shard_add() publishes a new one with a release
 	 * store, lockless readers load it with acquire.  Entries
@@ -225,6 +238,18 @@ unsigned long se_rebalance(struct se_cache *c, void *ctx);
 static inline void se_set_probation(struct se_cache *c, bool on)
 {
 	c->probation = on && c->policy != SE_POLICY_FIFO;
+}
+
+/*
+ * Before the first se_insert(): a page the hand finds used earns a lap of
+ * credit, up to @max_age (at most SE_MAX_AGE), and an unused page with
+ * credit spends one instead of being evicted.  So a page used on several
+ * laps outlasts one used once.  0 is plain second chance; FIFO ignores it.
+ */
+static inline void se_set_max_age(struct se_cache *c, unsigned int max_age)
+{
+	c->max_age = c->policy == SE_POLICY_FIFO ? 0 :
+		     max_age < SE_MAX_AGE ? max_age : SE_MAX_AGE;
 }
 
 /*
