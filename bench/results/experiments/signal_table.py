@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
-"""Predicted against measured share of probation (patch 0018), one table.
+"""Predicted against measured share of one signal change, one table.
 
 Run from the repository root after `make -C bench/sim` (it calls
 build/bench-sim/sim):
 
-    python3 bench/results/experiments/probation/table.py
+    python3 bench/results/experiments/signal_table.py probation
+    python3 bench/results/experiments/signal_table.py age
 
-For every hotcold/hotscan cell of the two boots (`off/`: with
-kvm.shadow_evict_probation=N, `on/`: the default) it prints
+The folder (probation/ or age/) holds two boots of one kernel, `off/`
+(the change switched off by a kernel parameter) and `on/` (the defaults).
+For every hotcold/hotscan cell it prints
  - the simulator's CLOCK at the cell's capacity (quota minus the cell's
    lower-median overhead, as report.py does) with KVM's refill batches
-   (--refill 5,25), once with new pages referenced (--new-referenced: the
-   kernel without probation) and once without (probation), and the
-   predicted change;
+   (--refill 5,25), modelled without the change and with it (CHANGES
+   below), and the predicted change;
  - the measured mmu_cache_miss of clock and sharded (median of the reps),
    off and on, and the measured change;
  - pf_taken of clock and sharded with probation on, relative to FIFO's in
@@ -27,12 +28,19 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SIM = os.path.join(HERE, "..", "..", "..", "..", "build", "bench-sim", "sim")
+SIM = os.path.join(HERE, "..", "..", "..", "build", "bench-sim", "sim")
+
+# Simulator flags for the kernel without and with each change.  Each change
+# is measured on top of the ones before it (probation, then age).
+CHANGES = {
+    "probation": (["--new-referenced"], []),
+    "age": ([], ["--age", "2"]),
+}
 
 
-def load(variant):
+def load(folder, variant):
     cells = {}
-    with open(os.path.join(HERE, variant, "runs.csv")) as f:
+    with open(os.path.join(HERE, folder, variant, "runs.csv")) as f:
         for r in csv.DictReader(f):
             key = (r["pattern"], int(r["quota"]), int(r["vcpus"]))
             cells.setdefault(key, {}).setdefault(r["policy"], []).append(r)
@@ -55,8 +63,10 @@ def sim(r0, cap, extra):
            "--refill", "5,25", "--lfu", "--csv"] + extra
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     f = out.strip().split(",")
-    # ...,capacity,accesses,fifo,clock,min,lfu
-    return {"clock": int(f[9]), "lfu": int(f[11])}
+    # ...,capacity,accesses,fifo,clock,min[,aged_clock],lfu: with --age the
+    # aged CLOCK is the policy modelled.
+    aged = "--age" in extra
+    return {"clock": int(f[11] if aged else f[9]), "lfu": int(f[-1])}
 
 
 def pct(new, old):
@@ -64,10 +74,14 @@ def pct(new, old):
 
 
 def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in CHANGES:
+        sys.exit(f"usage: {sys.argv[0]} {'|'.join(CHANGES)}")
     if not os.access(SIM, os.X_OK):
         sys.exit(f"{SIM} is missing: run 'make -C bench/sim' first")
-    off, on = load("off"), load("on")
-    print("| pattern | quota | vCPUs | capacity | sim clock: free lap / probation (change) "
+    change = sys.argv[1]
+    without, with_ = CHANGES[change]
+    off, on = load(change, "off"), load(change, "on")
+    print(f"| pattern | quota | vCPUs | capacity | sim clock: without / with {change} (change) "
           "| clock measured off / on (change) | sharded measured off / on (change) "
           "| pf_taken vs fifo, on: clock / sharded / sim LFU* |")
     print("|---|---:|---:|---:|---|---|---|---|")
@@ -77,8 +91,8 @@ def main():
             continue
         rows = on[key]["clock"]
         cap = q - int(lower_median([float(r["overhead"]) for r in rows]))
-        a = sim(rows[0], cap, ["--new-referenced"])
-        b = sim(rows[0], cap, [])
+        a = sim(rows[0], cap, without)
+        b = sim(rows[0], cap, with_)
         cells = []
         for pol in ("clock", "sharded"):
             x = med(off[key][pol], "mmu_cache_miss")
