@@ -24,11 +24,11 @@ For every hotcold/hotscan cell it prints
 import csv
 import os
 import statistics as st
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SIM = os.path.join(HERE, "..", "..", "..", "build", "bench-sim", "sim")
+sys.path.insert(0, os.path.join(HERE, "..", "..", "report"))
+from simrun import need_sim, run_sim  # noqa: E402
 
 # Simulator flags for the kernel without and with each change.  Each change
 # is measured on top of the ones before it (probation, then age).
@@ -57,16 +57,10 @@ def lower_median(xs):
 
 
 def sim(r0, cap, extra):
-    cmd = [SIM, "--pattern", r0["pattern"], "--regions", r0["regions"],
-           "--vcpus", r0["vcpus"], "--warmup", r0["warmup"], "--steps",
-           r0["steps"], "--seed", r0["seed"], "--capacity", str(cap),
-           "--refill", "5,25", "--lfu", "--csv"] + extra
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    f = out.strip().split(",")
-    # ...,capacity,accesses,fifo,clock,min[,aged_clock],lfu: with --age the
-    # aged CLOCK is the policy modelled.
-    aged = "--age" in extra
-    return {"clock": int(f[11] if aged else f[9]), "lfu": int(f[-1])}
+    m = run_sim(r0, r0["seed"], cap, ["--refill", "5,25", "--lfu"] + extra)
+    # With --age the aged CLOCK is the policy modelled.
+    return {"clock": m["aged_clock_misses" if "--age" in extra else "clock_misses"],
+            "lfu": m["lfu_oracle_misses"]}
 
 
 def pct(new, old):
@@ -76,8 +70,7 @@ def pct(new, old):
 def main():
     if len(sys.argv) != 2 or sys.argv[1] not in CHANGES:
         sys.exit(f"usage: {sys.argv[0]} {'|'.join(CHANGES)}")
-    if not os.access(SIM, os.X_OK):
-        sys.exit(f"{SIM} is missing: run 'make -C bench/sim' first")
+    need_sim()
     change = sys.argv[1]
     without, with_ = CHANGES[change]
     off, on = load(change, "off"), load(change, "on")
