@@ -6,6 +6,7 @@ build/bench-sim/sim):
 
     python3 bench/results/experiments/signal_table.py probation
     python3 bench/results/experiments/signal_table.py age
+    python3 bench/results/experiments/signal_table.py     # both, one table
 
 The folder (probation/ or age/) holds two boots of one kernel, `off/`
 (the change switched off by a kernel parameter) and `on/` (the defaults).
@@ -67,11 +68,7 @@ def pct(new, old):
     return f"{100.0 * (new - old) / old:+.0f} %"
 
 
-def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in CHANGES:
-        sys.exit(f"usage: {sys.argv[0]} {'|'.join(CHANGES)}")
-    need_sim()
-    change = sys.argv[1]
+def one(change):
     without, with_ = CHANGES[change]
     off, on = load(change, "off"), load(change, "on")
     print(f"| pattern | quota | vCPUs | capacity | sim clock: without / with {change} (change) "
@@ -99,6 +96,40 @@ def main():
         print(f"| {pat} | {q} | {v} | {cap} | {a['clock']} / {b['clock']} "
               f"({pct(b['clock'], a['clock'])}) | {cells[0]} | {cells[1]} | {t1} |")
 
+
+def combined():
+    """Each change's share in one table: refault change predicted / measured."""
+    data = {c: (load(c, "off"), load(c, "on")) for c in CHANGES}
+    print("| pattern | quota | vCPUs | " + " | ".join(
+        f"{c}: sim / clock / sharded" for c in CHANGES) + " | both, measured: clock / sharded |")
+    print("|---|---:|---:|" + "---|" * (len(CHANGES) + 1))
+    first, last = list(CHANGES)[0], list(CHANGES)[-1]
+    for key in sorted(data[first][1]):
+        pat, q, v = key
+        if pat not in ("hotcold", "hotscan"):
+            continue
+        parts = []
+        for c, (off, on) in data.items():
+            rows = on[key]["clock"]
+            cap = q - int(lower_median([float(r["overhead"]) for r in rows]))
+            a = sim(rows[0], cap, CHANGES[c][0])["clock"]
+            b = sim(rows[0], cap, CHANGES[c][1])["clock"]
+            m = [pct(med(on[key][p], "mmu_cache_miss"), med(off[key][p], "mmu_cache_miss"))
+                 for p in ("clock", "sharded")]
+            parts.append(f"{pct(b, a)} / {m[0]} / {m[1]}")
+        both = [pct(med(data[last][1][key][p], "mmu_cache_miss"),
+                    med(data[first][0][key][p], "mmu_cache_miss")) for p in ("clock", "sharded")]
+        print(f"| {pat} | {q} | {v} | " + " | ".join(parts) + f" | {both[0]} / {both[1]} |")
+
+
+def main():
+    if len(sys.argv) > 2 or (len(sys.argv) == 2 and sys.argv[1] not in CHANGES):
+        sys.exit(f"usage: {sys.argv[0]} [{'|'.join(CHANGES)}]  (no argument: one table of both)")
+    need_sim()
+    if len(sys.argv) == 2:
+        one(sys.argv[1])
+    else:
+        combined()
 
 if __name__ == "__main__":
     main()
