@@ -344,6 +344,21 @@ static void t_probation(void)
 	probation_case(SE_POLICY_SHARDED, true, 2);
 	probation_case(SE_POLICY_SHARDED, false, 1);
 
+	/*
+	 * The walk back is bounded (SE_DISCARD_MAX): of 40 pages built
+	 * without pressure, the 8 oldest keep their marks and get the free
+	 * lap; the hand's visit ends their probation.  The 9th goes.
+	 */
+	setup(&W, SE_POLICY_CLOCK, 1);
+	se_set_probation(&W.c, true);
+	mk(0, SE_DISCARD_MAX + 8, 1);
+	for (int i = 0; i < SE_DISCARD_MAX + 8; i++)
+		se_mark(&W.c, &P[i]->se);
+	CHECK(rc(1) == 1 && LOG_IS(8), "bounded discard: 0-7 keep their lap, 8 goes");
+	CHECK(!test_bit(SE_PAGE_NEW, &P[0]->se.flags) &&
+	      !test_bit(SE_PAGE_NEW, &P[7]->se.flags), "visited pages leave probation");
+	teardown(&W);
+
 	/* FIFO ignores it: no bit, and the oldest page goes. */
 	setup(&W, SE_POLICY_FIFO, 1);
 	se_set_probation(&W.c, true);

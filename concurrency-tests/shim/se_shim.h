@@ -96,6 +96,13 @@ static inline void clear_bit(long nr, unsigned long *addr)
 			   __ATOMIC_RELAXED);
 }
 
+/* The kernel's try_cmpxchg(): full barrier on success; *old updated on failure. */
+#define try_cmpxchg(ptr, oldp, new)						\
+	__atomic_compare_exchange_n((ptr), (oldp), (new), false,		\
+				    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)
+
+#define BUILD_BUG_ON(cond)	_Static_assert(!(cond), #cond)
+
 static inline bool test_and_clear_bit(long nr, unsigned long *addr)
 {
 	unsigned long m = 1UL << (nr % BITS_PER_LONG);

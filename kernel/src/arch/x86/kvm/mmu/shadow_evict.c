@@ -12,7 +12,9 @@
  * Nothing here sleeps, and nothing here waits for a grace period.
  */
 #include <asm/barrier.h>
+#include <linux/atomic.h>
 #include <linux/bug.h>
+#include <linux/build_bug.h>
 #include <linux/errno.h>
 #include <linux/kcsan-checks.h>
 #include <linux/lockdep.h>
@@ -261,30 +263,50 @@ void se_remove(struct se_cache *c, struct se_page *p)
 static struct se_page *__se_hand_step(struct se_shard *s)
 {
 	struct list_head *pos = s->hand;
+	struct se_page *p;
 
 	if (pos == &s->ring)
 		pos = pos->next;
 	if (pos == &s->ring)
 		return NULL;
 	s->hand = pos->next;
-	return list_entry(pos, struct se_page, ring);
+	p = list_entry(pos, struct se_page, ring);
+	/*
+	 * Still on probation (se_discard_new() is bounded): it leaves it
+	 * here, its marks kept, before it can sit behind the hand and have
+	 * marks set after this visit discarded.
+	 */
+	if (test_bit(SE_PAGE_NEW, &p->flags))
+		clear_bit(SE_PAGE_NEW, &p->flags);
+	return p;
 }
 
 /*
  * Zap lock held, or the shard lock for SE_POLICY_SHARDED.  The pages
- * inserted since the hand of @s last stepped sit just behind it (inserts go
- * there, and only a step moves the hand forward); clear what the faults
- * that built them recorded, so that when the hand reaches them a lap from
- * now only later uses count.  The harvest also clears the Accessed bit a
- * parent SPTE is created with; the remote TLB flush that ends the zaps
- * makes a later access walk, and set it, again.  O(new pages).
+ * inserted since the hand of @s last stepped sit just behind it: inserts go
+ * there, and the hand moves forward only by a step or past a page that
+ * leaves the ring (__se_ring_del()), which keeps them together.  Clear what
+ * the faults that built them recorded, so that when the hand reaches them a
+ * lap from now only later uses count.  The harvest also clears the
+ * Accessed bit a parent SPTE is created with; the remote TLB flush that
+ * ends the zaps of this reclaim or batch, when there are any, makes a
+ * later access walk, and set it, again.
+ *
+ * Best effort: at most SE_DISCARD_MAX pages per step (a ring that filled
+ * without pressure has many); the others keep the bit until the hand
+ * reaches them (__se_hand_step()) and get a free lap, as without
+ * probation.  So does a sharded page whose building fault, which holds
+ * mmu_lock and not the shard lock, marks or links it only after the
+ * sweep's step.
  */
 static void se_discard_new(struct se_cache *c, struct se_shard *s)
 {
 	struct list_head *pos;
+	unsigned int n = 0;
 	struct se_page *p;
 
-	for (pos = s->hand->prev; pos != &s->ring; pos = pos->prev) {
+	for (pos = s->hand->prev; pos != &s->ring && n < SE_DISCARD_MAX;
+	     pos = pos->prev, n++) {
 		p = list_entry(pos, struct se_page, ring);
 		if (!test_bit(SE_PAGE_NEW, &p->flags))
 			break;
@@ -320,27 +342,30 @@ static struct se_page *se_hand_step(struct se_cache *c, struct se_shard *s)
 }
 
 /*
- * A page's laps of credit, in two flag bits.  Only hands change them, with
- * atomic bitops; two hands that test one page at once (the sharded sweep
- * and direct reclaim) may lose one's update, which moves the page's
- * eviction by a lap: the age is a hint, like the referenced bit.
+ * Move @p's laps of credit (two adjacent flag bits) one step toward
+ * @delta's sign, within 0..@max; returns the age before.  One cmpxchg of
+ * the whole word, so the age is always one a caller wrote: a hand (sweep
+ * or reclaim) and a ready page's revalidation can test one page at once,
+ * and other bits of the word change under atomic bitops meanwhile.
  */
-static unsigned int se_page_age(struct se_page *p)
+static unsigned int se_page_age_step(struct se_page *p, int delta,
+				     unsigned int max)
 {
-	return test_bit(SE_PAGE_AGE_LO, &p->flags) |
-	       test_bit(SE_PAGE_AGE_HI, &p->flags) << 1;
-}
+	/* A plain snapshot is enough: try_cmpxchg() checks it. */
+	unsigned long old = READ_ONCE(p->flags), new;
+	unsigned int age;
 
-static void se_page_set_age(struct se_page *p, unsigned int age)
-{
-	if (age & 1)
-		set_bit(SE_PAGE_AGE_LO, &p->flags);
-	else
-		clear_bit(SE_PAGE_AGE_LO, &p->flags);
-	if (age & 2)
-		set_bit(SE_PAGE_AGE_HI, &p->flags);
-	else
-		clear_bit(SE_PAGE_AGE_HI, &p->flags);
+	/* The mask below is SE_MAX_AGE shifted to SE_PAGE_AGE_LO. */
+	BUILD_BUG_ON(SE_PAGE_AGE_HI - SE_PAGE_AGE_LO != 1);
+	BUILD_BUG_ON(SE_MAX_AGE != 3);
+	do {
+		age = (old >> SE_PAGE_AGE_LO) & SE_MAX_AGE;
+		if (delta > 0 ? age >= max : !age)
+			return age;
+		new = (old & ~((unsigned long)SE_MAX_AGE << SE_PAGE_AGE_LO)) |
+		      (unsigned long)(age + delta) << SE_PAGE_AGE_LO;
+	} while (!try_cmpxchg(&p->flags, &old, new));
+	return age;
 }
 
 /*
@@ -352,7 +377,6 @@ static bool se_page_young(struct se_cache *c, struct se_page *p,
 			  struct se_scan_stats *st)
 {
 	bool ref = false, young = false;
-	unsigned int age;
 
 	lockdep_assert_in_rcu_read_lock();
 	st->scanned++;
@@ -373,16 +397,13 @@ static bool se_page_young(struct se_cache *c, struct se_page *p,
 			st->ref_skips++;
 		else
 			st->young_skips++;
-		age = c->max_age ? se_page_age(p) : 0;
-		if (age < c->max_age)
-			se_page_set_age(p, age + 1);
+		if (c->max_age)
+			se_page_age_step(p, 1, c->max_age);
 		return true;
 	}
 
 	/* Unused this lap: spend credit if it has any. */
-	age = c->max_age ? se_page_age(p) : 0;
-	if (age) {
-		se_page_set_age(p, age - 1);
+	if (c->max_age && se_page_age_step(p, -1, c->max_age)) {
 		st->age_skips++;
 		return true;
 	}
@@ -621,11 +642,12 @@ static unsigned long se_reclaim_clock(struct se_cache *c, unsigned long nr,
 
 	/*
 	 * Phase 1: second chance.  CLOCK gives up after two laps' worth of
-	 * fruitless steps; the sharded direct path, which runs only when the
+	 * fruitless steps, plus one per lap of credit a page may hold (each
+	 * lap spends one); the sharded direct path, which runs only when the
 	 * rebalancer fell behind, after a fixed budget, so that a fault never
 	 * scans the whole VM under the zap lock before the forced pass.
 	 */
-	limit = 2 * (c->nr_pages + nr_shards);
+	limit = (2 + c->max_age) * (c->nr_pages + nr_shards);
 	if (se_sharded(c))
 		limit = min_t(unsigned long, limit, SE_SCAN_BUDGET);
 	se_sweep_begin(c, &sw);

@@ -38,10 +38,14 @@ enum {
 	/*
 	 * On probation (se_cache.probation): inserted since its ring's hand
 	 * last stepped, so its referenced state still holds the fault that
-	 * built it; se_discard_new() clears both before the hand moves.
+	 * built it; se_discard_new() clears both before the hand moves, or
+	 * the hand's visit ends the probation (__se_hand_step()).
 	 */
 	SE_PAGE_NEW,
-	/* Laps of credit, 0..3 (se_cache.max_age): changed by hands only. */
+	/*
+	 * Laps of credit, 0..SE_MAX_AGE (se_cache.max_age), in these two
+	 * adjacent bits; changed as one by se_page_age_step() only.
+	 */
 	SE_PAGE_AGE_LO,
 	SE_PAGE_AGE_HI,
 };
@@ -58,6 +62,11 @@ enum {
 #define SE_SCAN_BUDGET		(16 * SE_BATCH)
 /* Hand steps per round of the multi-shard sweep, shared by ring size. */
 #define SE_SWEEP_ROUND		32
+/*
+ * Most new pages se_discard_new() takes off probation per hand step: it
+ * runs under the lock inserts wait for.
+ */
+#define SE_DISCARD_MAX		32
 /*
  * Zaps per zap-lock hold before se_rebalance() yields to waiters: each hold
  * ends with one remote TLB flush, which a single-zap hold would not amortise.
