@@ -55,6 +55,9 @@ for f in $flavors; do
 	"$TOP/scripts/kbuild.sh" "$f"
 done
 "$TOP/scripts/guest.sh"
+# The tree the kernels were built from, not the one at the end: a
+# developer may commit in the tree while the suites run.
+built_from=$(git -C "$KSRC" log -1 --format='%h %s')
 
 rows=()
 nfail=0
@@ -89,7 +92,7 @@ for f in $flavors; do
 done
 
 {
-	echo "make validate, $(date -u +%Y-%m-%d), kernel tree HEAD $(git -C "$KSRC" log -1 --format='%h %s'), $(($(now) - t_all)) s in all${extra:+, extra kernel parameters: $extra}"
+	echo "make validate, $(date -u +%Y-%m-%d), kernel tree HEAD $built_from, $(($(now) - t_all)) s in all${extra:+, extra kernel parameters: $extra}"
 	echo
 	echo "| suite | policy | flavor | result | tests passed | time s | kernel reports |"
 	echo "|---|---|---|---|---:|---:|---|"
