@@ -277,5 +277,50 @@ refuse "missing file" "cannot read" \
 	--runs "$T/none.csv" --sim "$T/sim.csv" --machine m --accel KVM
 [ -e "$T/bad/summary.csv" ] && bad "wrote a summary for refused input" || ok
 
+# compare_runs.py: one cell unchanged (OK), one doubled (WORSE), one that
+# straddles +5 % (WITHIN NOISE), one pattern it was not asked about.
+"$PY" - "$T" <<'PYEOF'
+import sys
+hdr = "rep,policy,pattern,vcpus,quota,seed,pf_taken,mmu_cache_miss\n"
+old = {("loop", 2, 96, "clock"): [100, 100, 100], ("loop", 2, 96, "sharded"): [100, 100, 100],
+       ("phase", 4, 160, "clock"): [100, 100, 100], ("hotcold", 1, 96, "clock"): [100, 100, 100]}
+new = {("loop", 2, 96, "clock"): [100, 100, 100], ("loop", 2, 96, "sharded"): [200, 200, 200],
+       ("phase", 4, 160, "clock"): [90, 104, 120], ("hotcold", 1, 96, "clock"): [900, 900, 900]}
+for name, cells in (("old", old), ("new", new)):
+    with open(f"{sys.argv[1]}/{name}.csv", "w") as f:
+        f.write(hdr)
+        for (p, v, q, pol), vals in cells.items():
+            for rep, x in enumerate(vals):
+                f.write(f"{rep},{pol},{p},{v},{q},1,{x},{x}\n")
+PYEOF
+out=$("$PY" compare_runs.py "$T/old.csv" "$T/new.csv"); rc=$?
+eq "compare_runs exit status with a worse cell" "$rc" 1
+eq "compare_runs unchanged cell" "$(grep -c '^| loop 2v q96 | clock | .* | OK |$' <<<"$out")" 2
+eq "compare_runs doubled cell" "$(grep -c '^| loop 2v q96 | sharded | .* | 2.00 .* | WORSE |$' <<<"$out")" 2
+eq "compare_runs straddling cell" "$(grep -c '^| phase 4v q160 | clock | .* | WITHIN NOISE |$' <<<"$out")" 2
+eq "compare_runs ignores other patterns" "$(grep -c hotcold <<<"$out")" 0
+eq "compare_runs tally" "$(tail -1 <<<"$out")" "2 OK, 2 within noise, 2 worse"
+"$PY" compare_runs.py "$T/old.csv" "$T/old.csv" >/dev/null; eq "compare_runs exit status, nothing worse" "$?" 0
+
+# signal_check.py: its ideal CLOCK is the simulator's, with KVM's refill,
+# at the cell's capacity, median over the cell's seeds.
+SIM=../../build/bench-sim/sim
+if [ -x "$SIM" ]; then
+	mkdir -p "$T/sig"
+	{
+		echo "pattern,vcpus,quota,regions,warmup,steps,policy,reps,seeds,sim_capacity,pf_taken_median,mmu_cache_miss_median"
+		for pol in fifo clock sharded; do
+			echo "hotcold,1,40,64,100,1000,$pol,3,1;2;3,30,400,200"
+		done
+	} >"$T/sig/summary.csv"
+	want=$(for s in 1 2 3; do "$SIM" --pattern hotcold --regions 64 --vcpus 1 --warmup 100 \
+		--steps 1000 --seed $s --capacity 30 --refill 5,25 --csv | cut -d, -f10; done | sort -n | sed -n 2p)
+	out=$("$PY" signal_check.py "$T/sig")
+	eq "signal_check ideal CLOCK" "$(grep '^| hotcold | 40 | 1 | 30 |' <<<"$out" | cut -d'|' -f6 | tr -d ' ')" "$want"
+	eq "signal_check pf_taken below fifo" "$(grep '^| hotcold | 40 | 1 |' <<<"$out" | cut -d'|' -f9 | cut -d/ -f1 | tr -d ' ')" "0%"
+else
+	bad "signal_check: $SIM is missing (make -C bench sim)"
+fi
+
 echo "$([ $fail = 0 ] && echo PASS || echo FAIL): report self-test, $n checks, $fail failed"
 [ $fail = 0 ]
