@@ -10,6 +10,9 @@
 #                   see scripts/bench.sh) -> bench/results/
 #   make validate   every suite (evict, upstream selftests, stress) under
 #                   every policy on the debug and KASAN kernels -> one table
+#   make bench-workloads  stress-ng and redis in a nested L2 guest on the
+#                   shadow MMU, per policy, with flame graphs ->
+#                   bench/results/workloads/ (WL_ARGS: scripts/bench-workloads.sh)
 #   make bench-pack the benchmark as one tarball for a host without packages
 #                   (make bench-pack-test: run it in a chroot without QEMU)
 #   make bench-import FROM=results.tar.gz -> bench/results/hosts/<tag>/
@@ -30,7 +33,7 @@ RUNFLAGS = --flavor $(FLAVOR) --suite $(SUITE) --vcpus $(VCPUS) --mem $(MEM) \
 	   --timeout $(TIMEOUT) $(if $(APPEND),--append "$(APPEND)")
 
 SHELL := /bin/bash
-.PHONY: all run test unit validate kernel guest bench bench-pack bench-pack-test bench-import kernel-tree export patches checkpatch bisect-build \
+.PHONY: all run test unit validate kernel guest bench bench-workloads bench-pack bench-pack-test bench-import kernel-tree export patches checkpatch bisect-build \
 	splat-baseline timings-reset timings clean distclean help
 
 all: help
@@ -53,6 +56,11 @@ run: kernel guest
 # The benchmark: builds the bench kernel, guest and simulator itself.
 bench:
 	scripts/bench.sh
+
+# Real guests: stress-ng and redis-benchmark in L2 on L1's shadow MMU.
+WL_ARGS ?=
+bench-workloads:
+	scripts/bench-workloads.sh $(WL_ARGS)
 
 # The validation matrix: suites x policies x debug/KASAN kernels, one
 # table (VALIDATE_* knobs: see scripts/validate.sh).
@@ -79,6 +87,7 @@ unit:
 	@t0=$$(date +%s); $(MAKE) -C concurrency-tests test || exit 1; \
 		$(MAKE) -C bench test || exit 1; \
 		scripts/tests/splat-check/run.sh || exit 1; \
+		scripts/tests/bench-workloads/options.sh || exit 1; \
 		design/model/check.sh || exit 1; \
 		mkdir -p build; echo "unit-tests $$(( $$(date +%s) - t0 ))" >> build/timings.txt
 
@@ -100,7 +109,9 @@ test: timings-reset
 		suite=evict; [ $$pol = fifo ] && suite=smoke; \
 		scripts/run-guest.sh --flavor debug --suite $$suite --vcpus 2 --mem 2G --timeout 1500 \
 			--append kvm.shadow_evict=$$pol || rc=1; \
-	done; $(MAKE) -s timings; exit $$rc
+	done; \
+	scripts/bench-workloads.sh --smoke || rc=1; \
+	$(MAKE) -s timings; exit $$rc
 
 # Commits made in build/src/linux go back to kernel/patches and kernel/src.
 export:
@@ -136,7 +147,7 @@ splat-baseline:
 	scripts/splat-baseline.sh $(FLAVOR) $(SUITE)
 
 clean:
-	rm -rf build/debug build/kasan build/bench build/lockstat build/guest build/selftests build/runs \
+	rm -rf build/debug build/kasan build/bench build/lockstat build/workload build/workloads build/guest build/selftests build/runs \
 		build/patches build/bench-sim build/bench-runs build/bisect build/concurrency-tests
 
 distclean:

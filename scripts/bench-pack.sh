@@ -39,7 +39,7 @@ copy_libs() {
 	while read -r lib; do
 		[ -f "$lib" ] || die "ldd names $lib for $1, but it is not there"
 		cp -L -n "$lib" "$kit/qemu/lib/"
-	done < <(ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }')
+	done < <(elf_deps "$1")
 }
 copy_libs "$qbin"
 # Debian builds TCG as a module: without it QEMU cannot load 'tcg-accel-ops'.

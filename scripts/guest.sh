@@ -63,6 +63,9 @@ cp "$TOP"/scripts/guest/suites/* "$root/suites/"
 cp "$st"/project/* "$root/kvm/" 2>/dev/null || true
 # The benchmark's in-guest driver (the bench suite runs it; scripts/bench.sh).
 install -m 755 "$TOP/bench/run/guest/bench-driver.sh" "$root/kvm/bench-driver"
+# The real-guest benchmark's driver (the workloads suite; its QEMU, perf
+# and L2 come in a second archive: scripts/bench-workloads.sh).
+install -m 755 "$TOP/bench/workloads/l1-driver" "$root/kvm/wl-driver"
 # Only the selftests some suite names, to keep the image small. A command
 # may start with "env VAR=VALUE ...": the program is the first other word.
 for prog in $(awk '!/^#/ && NF >= 3 {

@@ -4,7 +4,7 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 KSRC=${KSRC:-$BUILD/src/linux}
-FLAVORS="debug kasan bench lockstat"
+FLAVORS="debug kasan bench lockstat workload"
 
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 info() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
@@ -62,6 +62,34 @@ need_build_deps() {
 need_run_deps() {
 	mkdir -p "$BUILD"
 	need_pkgs qemu-system-x86_64:qemu-system-x86 timeout:coreutils
+}
+
+# elf_deps FILE: the shared libraries FILE needs, as ldd resolves them
+# here, and the loader.
+# Callers check that ldd can read FILE first: die cannot leave a <( ).
+elf_deps() {
+	ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }'
+}
+
+# install_elf ROOT FILE...: each FILE and every library it needs, at the
+# same paths under ROOT, so the programs run there as they do here.
+install_elf() {
+	local root=$1 f lib
+	shift
+	for f in "$@"; do
+		[ -f "$f" ] || die "$f is missing"
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+		# A static program needs nothing more.
+		ldd "$f" 2>&1 | grep -q 'not a dynamic executable' && continue
+		ldd "$f" >/dev/null 2>&1 || die "ldd cannot read $f"
+		while read -r lib; do
+			[ -f "$lib" ] || die "ldd names $lib for $f, but it is not there"
+			[ -f "$root$lib" ] && continue
+			mkdir -p "$root$(dirname "$lib")"
+			cp -L "$lib" "$root$lib"
+		done < <(elf_deps "$f")
+	done
 }
 
 # Seconds since the epoch, for the timing summary.

@@ -45,7 +45,7 @@ check_flavor "$flavor"
 
 kdir=${KERNEL_DIR:-$BUILD/$flavor}
 kernel=$kdir/arch/x86/boot/bzImage
-initrd=$BUILD/guest/initramfs.gz
+initrd=${INITRD:-$BUILD/guest/initramfs.gz}
 [ -f "$kernel" ] || die "no $flavor kernel at $kernel: run 'make kernel FLAVOR=$flavor' first"
 [ -f "$initrd" ] || die "no guest image at $initrd: run 'make guest' first"
 need_run_deps

@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# bench-workloads.sh (`make bench-workloads`): real guests on the shadow MMU.
+# L1 is the workload kernel under QEMU (TCG here, KVM where the host offers
+# it) with QEMU, perf and an L2 guest in its image; L2 is the same kernel
+# started by QEMU inside L1 with -accel kvm, so L1's shadow MMU shadows the
+# L2 kernel's own page tables while stress-ng and redis run in it. Every
+# policy runs in the same L1 boot, interleaved (bench/workloads/l1-driver).
+# Results: bench/results/workloads/ (REPORT.md, flame graphs, the raw data).
+#
+#   --policies LIST   fifo,clock,sharded
+#   --quotas LIST     L2 shadow-page quotas in pages, >= 64   (default 2048,256:
+#                     the L2's page tables fit, and eviction all the time)
+#   --vcpus LIST      L2 vCPUs, 1..16 each, at most the L1's (default 1,L1's)
+#   --l1-vcpus N      L1 vCPUs (default: this host's CPUs, at most 16)
+#   --l1-mem M        L1 memory, QEMU syntax (default 4G)
+#   --mem MIB         L2 memory in MiB, 128..8192 (default 384)
+#   --reps N          repetitions, each policy once per cell per rep (3)
+#   --workloads LIST  vm,mmap,fork,redis,redis_p16 (stress-ng --vm, --mmap,
+#                     --fork; redis-benchmark plain and with -P 16)
+#   --ops LIST        stress-ng operations per instance, NAME:N for vm, mmap
+#                     and fork (default vm:50,mmap:2,fork:50)
+#   --requests N      redis-benchmark requests per test (default 500)
+#   --perf 0|1        perf record -g of L1, one run per policy (default 1)
+#   --smoke           make test's version: one policy (clock), one rep, one
+#                     quota, redis and vm only, small counts, no perf
+#   --out DIR         results (default bench/results/workloads; the smoke
+#                     run: build/workloads/smoke)
+#   --timeout S       kill L1 after S seconds (default 3000)
+#   --accel A         auto | tcg | kvm (run-guest.sh)
+#   BENCH_NO_BUILD=1  use the built kernel and images as they are
+# Exit status 0 when every run passed. A failure names its layer: l1-boot,
+# l2-boot, workload, perf, report; the logs stay in build/workloads/run.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+policies=fifo,clock,sharded quotas=2048,256 vcpus="" l1v="" l1mem=4G mem=384 reps=3
+workloads=vm,mmap,fork,redis,redis_p16 ops=vm:50,mmap:2,fork:50 requests=500 perf=1 smoke=0 out="" limit=3000 accel=auto
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--policies | --quotas | --vcpus | --l1-vcpus | --l1-mem | --mem | --reps | --workloads | --ops | \
+		--requests | --perf | --out | --timeout | --accel) [ $# -ge 2 ] || die "option $1 needs a value" ;;
+	esac
+	case "$1" in
+	--policies) policies=$2; shift ;;
+	--quotas) quotas=$2; shift ;;
+	--vcpus) vcpus=$2; shift ;;
+	--l1-vcpus) l1v=$2; shift ;;
+	--l1-mem) l1mem=$2; shift ;;
+	--mem) mem=$2; shift ;;
+	--reps) reps=$2; shift ;;
+	--workloads) workloads=$2; shift ;;
+	--ops) ops=$2; shift ;;
+	--requests) requests=$2; shift ;;
+	--perf) perf=$2; shift ;;
+	--smoke) smoke=1 ;;
+	--out) out=$2; shift ;;
+	--timeout) limit=$2; shift ;;
+	--accel) accel=$2; shift ;;
+	*) die "unknown option '$1' (see the top of $0)" ;;
+	esac
+	shift
+done
+if [ $smoke = 1 ]; then
+	policies=clock quotas=256 vcpus=1 reps=1 workloads=vm,redis ops=vm:10 requests=200 perf=0
+	out=${out:-$BUILD/workloads/smoke}
+fi
+out=${out:-$TOP/bench/results/workloads}
+[ -n "$l1v" ] || l1v=$(( $(nproc) < 16 ? $(nproc) : 16 ))
+[ -n "$vcpus" ] || vcpus=$( [ "$l1v" = 1 ] && echo 1 || echo "1,$l1v")
+
+# Every option is checked before anything is built.
+int() { [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ] || die "$1 wants an integer in $3..$4, got '$2'"; }
+# each NAME LIST CHECK: run CHECK on every comma-separated element.
+each() {
+	local x
+	[[ $2 =~ ^[^,]+(,[^,]+)*$ ]] || die "$1 wants a comma-separated list, got '$2'"
+	for x in ${2//,/ }; do "$3" "$1" "$x"; done
+}
+is_policy() { case "$2" in fifo | clock | sharded) ;; *) die "$1: unknown policy '$2' (fifo, clock, sharded)" ;; esac; }
+is_quota() { int "$1" "$2" 64 1000000; }
+is_vcpus() { int "$1" "$2" 1 16; [ "$2" -le "$l1v" ] || die "$1: $2 L2 vCPUs is more than the L1's $l1v (--l1-vcpus)"; }
+is_ops() {
+	case "$2" in vm:* | mmap:* | fork:*) int "$1 ${2%%:*}" "${2#*:}" 1 100000000 ;;
+	*) die "$1 wants NAME:N with NAME vm, mmap or fork, got '$2'" ;; esac
+}
+is_workload() { case "$2" in vm | mmap | fork | redis | redis_p16) ;; *) die "$1: unknown workload '$2' (vm, mmap, fork, redis, redis_p16)" ;; esac; }
+int --l1-vcpus "$l1v" 1 16
+each --policies "$policies" is_policy
+each --quotas "$quotas" is_quota
+each --vcpus "$vcpus" is_vcpus
+each --workloads "$workloads" is_workload
+int --mem "$mem" 128 8192
+int --reps "$reps" 1 100
+each --ops "$ops" is_ops
+int --requests "$requests" 1 100000000
+int --perf "$perf" 0 1
+int --timeout "$limit" 60 86400
+[[ $l1mem =~ ^[0-9]+[MG]$ ]] || die "--l1-mem wants e.g. 4G or 4096M, got '$l1mem'"
+l1mib=${l1mem%[MG]}
+[[ $l1mem == *G ]] && l1mib=$((l1mib * 1024))
+[ "$l1mib" -ge $((mem + 1024)) ] || die "--l1-mem $l1mem leaves under 1 GiB beside the L2's ${mem} MiB"
+case "$accel" in auto | tcg | kvm) ;; *) die "--accel wants auto, tcg or kvm, got '$accel'" ;; esac
+
+t0=$(now)
+wb=$BUILD/workloads
+mkdir -p "$wb"
+need_pkgs stress-ng:stress-ng redis-server:redis-server redis-benchmark:redis-tools
+[ "$perf" = 0 ] || need_pkgs /usr/bin/perf:linux-perf /usr/bin/npm:npm python3:python3
+if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
+	for f in workload/arch/x86/boot/bzImage guest/initramfs.gz; do
+		[ -f "$BUILD/$f" ] || die "BENCH_NO_BUILD=1 but $BUILD/$f is missing"
+	done
+else
+	"$TOP/scripts/kbuild.sh" workload
+	"$TOP/scripts/guest.sh"
+fi
+kernel=$BUILD/workload/arch/x86/boot/bzImage
+
+# The L2 image: busybox, the workloads and their libraries, l2-init.
+info "assembling the L2 image"
+r2=$wb/l2-root
+rm -rf "$r2"
+mkdir -p "$r2"/{bin,proc,sys,dev,tmp,results}
+cp /bin/busybox "$r2/bin/busybox"
+install -m 755 "$TOP/bench/workloads/l2-init" "$r2/init"
+install_elf "$r2" "$(command -v stress-ng)" "$(command -v redis-server)" \
+	"$(command -v redis-benchmark)" "$(command -v redis-cli)"
+(cd "$r2" && find . | cpio -o -H newc --quiet | gzip -1) >"$wb/l2-initramfs.gz"
+
+# The L1 image: the guest image (init, suites, the driver) and, as a
+# second archive the kernel unpacks over it, QEMU with the firmware the pc
+# machine loads, perf, and the L2 kernel and image.
+info "assembling the L1 image"
+r1=$wb/l1-root
+rm -rf "$r1"
+mkdir -p "$r1"/{l2,usr/share/qemu}
+install_elf "$r1" "$(command -v qemu-system-x86_64)"
+[ "$perf" = 0 ] || install_elf "$r1" /usr/bin/perf
+need_pkgs /usr/share/seabios/bios-256k.bin:seabios
+for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin /usr/share/qemu/linuxboot_dma.bin; do
+	[ -f "$f" ] || die "firmware $f is missing"
+	cp -L "$f" "$r1/usr/share/qemu/"
+done
+cp "$kernel" "$r1/l2/bzImage"
+cp "$wb/l2-initramfs.gz" "$r1/l2/initramfs.gz"
+(cd "$r1" && find . | cpio -o -H newc --quiet | gzip -1) >"$wb/l1-extra.gz"
+cat "$BUILD/guest/initramfs.gz" "$wb/l1-extra.gz" >"$wb/l1-initramfs.gz"
+info "images: L2 $(du -h "$wb/l2-initramfs.gz" | cut -f1), L1 $(du -h "$wb/l1-initramfs.gz" | cut -f1)"
+
+suite=workloads
+append="wl_policies=$policies wl_quotas=$quotas wl_vcpus=$vcpus wl_mem=$mem wl_reps=$reps"
+append+=" wl_list=$workloads wl_ops=$ops wl_req=$requests wl_perf=$perf wl_l2_limit=$((limit / 2))"
+run=$wb/run
+info "L1: $l1v vCPUs, $l1mem; L2: vCPUs $vcpus, ${mem} MiB, quotas $quotas; policies $policies; $reps reps; $workloads"
+set +e
+KERNEL_DIR=$BUILD/workload INITRD=$wb/l1-initramfs.gz "$TOP/scripts/run-guest.sh" --flavor workload \
+	--suite $suite --vcpus "$l1v" --mem "$l1mem" --timeout "$limit" --accel "$accel" --append "$append" --out "$run"
+grc=$?
+set -e
+res=$run/results
+# Name the layer that failed.
+if [ $grc != 0 ]; then
+	if [ ! -f "$res/summary.tsv" ]; then
+		die "layer l1-boot: L1 did not run the driver (console: $run/console.log)"
+	fi
+	if [ -f "$res/runs.tsv" ]; then
+		awk 'NR > 1 && $7 != "ok" { printf "  run %s (rep %s, quota %s, %s vCPUs, %s): layer %s\n", $1, $2, $3, $4, $5, $7 }' "$res/runs.tsv" >&2
+		bad=$(awk 'NR > 1 && $7 != "ok" { print $7 }' "$res/runs.tsv" | sort -u | tr '\n' ' ')
+		[ -n "$bad" ] && die "layer ${bad% }: see $res/runs/N/ (l2-console.txt, qemu.log, l2/) and $run/console.log"
+	fi
+	die "layer l1: the driver failed before or between L2 boots: $(grep -h 'ERROR' "$res"/*.log 2>/dev/null | head -2) (logs in $run)"
+fi
+
+# Flame graphs: perf's own flamegraph script with the d3-flame-graph
+# template from npm (pinned version and checksum).
+if [ "$perf" = 1 ]; then
+	tmpl=$wb/d3-flamegraph-base.html
+	if [ ! -f "$tmpl" ]; then
+		info "fetching d3-flame-graph 4.1.3 (npm) for its HTML template"
+		rm -rf "$wb/npm" && mkdir -p "$wb/npm"
+		(cd "$wb/npm" && npm pack --silent d3-flame-graph@4.1.3 >/dev/null 2>"$wb/npm/log") ||
+			die "layer report: npm pack d3-flame-graph@4.1.3 failed: $(tail -3 "$wb/npm/log")"
+		echo "5b9fd58798daad7515db6e1a2224c1d939c11584f79da108706dbde3942363c4  $wb/npm/d3-flame-graph-4.1.3.tgz" |
+			sha256sum -c --quiet || die "layer report: d3-flame-graph-4.1.3.tgz has the wrong checksum"
+		tar -xzf "$wb/npm/d3-flame-graph-4.1.3.tgz" -C "$wb/npm" package/dist/templates/d3-flamegraph-base.html
+		cp "$wb/npm/package/dist/templates/d3-flamegraph-base.html" "$tmpl"
+	fi
+	fg=$(perf --exec-path)/scripts/python/flamegraph.py
+	[ -f "$fg" ] || die "layer report: perf has no flamegraph script at $fg"
+	for g in "$res"/perf/*.data.gz; do
+		[ -e "$g" ] || die "layer perf: L1 recorded no profile ($res/perf is empty)"
+		pol=$(basename "$g" .data.gz)
+		# flamegraph.py reads the header of ./perf.data: one folder each.
+		p=$wb/perf-$pol
+		rm -rf "$p" && mkdir -p "$p"
+		gunzip -c "$g" >"$p/perf.data"
+		# L1's kernel symbols come from its vmlinux (same build).
+		(cd "$p" && perf script -k "$BUILD/workload/vmlinux" -F comm,tid,period,ip,sym >script.txt 2>script.err) ||
+			die "layer perf: perf script failed on $g: $(tail -2 "$p/script.err")"
+		# What `perf script report flamegraph` runs.
+		(cd "$p" && perf script -k "$BUILD/workload/vmlinux" -s "$fg" -- --template "$tmpl" -o flame.html) \
+			>"$p/flame.log" 2>&1 && [ -s "$p/flame.html" ] ||
+			die "layer report: perf's flamegraph.py failed: $(tail -2 "$p/flame.log")"
+		gzip -9 -c "$p/script.txt" >"$res/perf/$pol.script.gz"
+		cp "$p/flame.html" "$res/perf/flame-$pol.html"
+	done
+fi
+
+# The report and its data.
+mkdir -p "$out"
+{
+	echo "command: scripts/bench-workloads.sh $*"
+	echo "policies=$policies quotas=$quotas vcpus=$vcpus l1_vcpus=$l1v l1_mem=$l1mem mem=$mem reps=$reps"
+	echo "workloads=$workloads ops=$ops requests=$requests perf=$perf"
+	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "host=$(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+	echo "accel=$(sed -n 's/^=== .*: \([a-z]*\), [0-9]* vCPUs.*/\1/p' "$run/console.log" 2>/dev/null | head -1)"
+	echo "project=$(git -C "$TOP" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
+	echo "kernel_tree=$(git -C "$KSRC" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
+	echo "qemu=$(qemu-system-x86_64 --version | head -1)"
+	echo "stress-ng=$(stress-ng --version | head -1)"
+	echo "redis=$(redis-server --version | head -1)"
+	echo "seconds=$(($(now) - t0))"
+} >"$res/meta.txt"
+rm -rf "$out/data" && mkdir -p "$out/data"
+tar -C "$res" -czf "$out/data/results.tar.gz" --exclude='perf/*.data.gz' --exclude='perf/flame-*' .
+[ "$perf" = 0 ] || { mkdir -p "$out/flame" && cp "$res"/perf/flame-*.html "$out/flame/"; }
+python3 "$TOP/bench/report/workloads_report.py" "$res" --out "$out" ||
+	die "layer report: bench/report/workloads_report.py failed on $res"
+record_time bench-workloads $(($(now) - t0))
+info "done in $(($(now) - t0)) s: $out/REPORT.md"
