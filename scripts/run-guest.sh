@@ -69,6 +69,7 @@ rm -rf "$out" && mkdir -p "$out/results"
 # npt/ept off and the TDP MMU off: every L2 guest uses the shadow MMU.
 cmdline="console=ttyS0 panic=-1 oops=panic kvm_amd.npt=0 kvm_intel.ept=0 kvm.tdp_mmu=0 suite=$suite $append"
 echo "$cmdline" >"$out/cmdline.txt"
+echo "$accel" >"$out/accel.txt"
 info "booting $flavor with suite '$suite' ($accel, $vcpus vCPUs, $mem, timeout ${limit}s); logs in $out"
 
 t0=$(now)
