@@ -25,12 +25,14 @@
 #   --perf 0|1        perf record -g of L1, one run per policy (default 1)
 #   --smoke           make test's version: one policy (clock), one rep, quota
 #                     96, 1 vCPU, stress-ng --vm and redis only, small
-#                     counts, no perf
+#                     counts, no perf (later options override these)
 #   --out DIR         results (default bench/results/workloads; the smoke
 #                     run: build/workloads/smoke)
 #   --timeout S       kill L1 after S seconds (default 3000)
 #   --accel A         auto | tcg | kvm (run-guest.sh)
 #   BENCH_NO_BUILD=1  use the built kernel and images as they are
+#   WL_BREAK=LAYER    test hook: fail on purpose at l1-boot, l2-boot,
+#                     workload or perf (scripts/tests/bench-workloads/layers.sh)
 # Exit status 0 when every run passed. A failure names its layer: l1-boot,
 # l2-boot, workload, perf, report; the logs stay in build/workloads/run.
 set -euo pipefail
@@ -38,7 +40,13 @@ set -euo pipefail
 
 cmdline="$*"
 policies=fifo,clock,sharded quotas=2048,96 vcpus="" l1v="" l1mem=4G mem=384 reps=3
-workloads=vm,mmap,fork,redis,redis_p16 ops=vm:50,mmap:2,fork:50 requests=500 perf=1 smoke=0 out="" limit=3000 accel=auto
+workloads=vm,mmap,fork,redis,redis_p16 ops=vm:50,mmap:2,fork:50 requests=500 perf=1 out="" limit=3000 accel=auto
+# --smoke sets defaults that the other options may override.
+for a in "$@"; do
+	[ "$a" = --smoke ] || continue
+	policies=clock quotas=96 vcpus=1 reps=1 workloads=vm,redis ops=vm:10 requests=200 perf=0
+	out=$BUILD/workloads/smoke smoke_tag=-smoke
+done
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--policies | --quotas | --vcpus | --l1-vcpus | --l1-mem | --mem | --reps | --workloads | --ops | \
@@ -56,7 +64,7 @@ while [ $# -gt 0 ]; do
 	--ops) ops=$2; shift ;;
 	--requests) requests=$2; shift ;;
 	--perf) perf=$2; shift ;;
-	--smoke) smoke=1 ;;
+	--smoke) ;;
 	--out) out=$2; shift ;;
 	--timeout) limit=$2; shift ;;
 	--accel) accel=$2; shift ;;
@@ -64,10 +72,6 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-if [ $smoke = 1 ]; then
-	policies=clock quotas=96 vcpus=1 reps=1 workloads=vm,redis ops=vm:10 requests=200 perf=0
-	out=${out:-$BUILD/workloads/smoke}
-fi
 out=${out:-$TOP/bench/results/workloads}
 [ -n "$l1v" ] || l1v=$(( $(nproc) < 16 ? $(nproc) : 16 ))
 [ -n "$vcpus" ] || vcpus=$( [ "$l1v" = 1 ] && echo 1 || echo "1,$l1v")
@@ -104,6 +108,12 @@ l1mib=${l1mem%[MG]}
 [[ $l1mem == *G ]] && l1mib=$((l1mib * 1024))
 [ "$l1mib" -ge $((mem + 1024)) ] || die "--l1-mem $l1mem leaves under 1 GiB beside the L2's ${mem} MiB"
 case "$accel" in auto | tcg | kvm) ;; *) die "--accel wants auto, tcg or kvm, got '$accel'" ;; esac
+case "${WL_BREAK:-}" in
+"") brk= ;;
+l1-boot) brk=" rdinit=/nonexistent" ;;
+l2-boot | workload | perf) brk=" wl_break=$WL_BREAK" ;;
+*) die "WL_BREAK wants l1-boot, l2-boot, workload or perf, got '$WL_BREAK'" ;;
+esac
 
 t0=$(now)
 wb=$BUILD/workloads
@@ -119,6 +129,7 @@ else
 	"$TOP/scripts/guest.sh"
 fi
 kernel=$BUILD/workload/arch/x86/boot/bzImage
+t1=$(now)
 
 # The L2 image: busybox, the workloads and their libraries, l2-init.
 info "assembling the L2 image"
@@ -154,13 +165,17 @@ info "images: L2 $(du -h "$wb/l2-initramfs.gz" | cut -f1), L1 $(du -h "$wb/l1-in
 suite=workloads
 append="wl_policies=$policies wl_quotas=$quotas wl_vcpus=$vcpus wl_mem=$mem wl_reps=$reps"
 append+=" wl_list=$workloads wl_ops=$ops wl_req=$requests wl_perf=$perf wl_l2_limit=$((limit / 2))"
-run=$wb/run
+append+=$brk
+run=$wb/run-${out##*/}
 info "L1: $l1v vCPUs, $l1mem; L2: vCPUs $vcpus, ${mem} MiB, quotas $quotas; policies $policies; $reps reps; $workloads"
+tr0=$(now)
 set +e
 KERNEL_DIR=$BUILD/workload INITRD=$wb/l1-initramfs.gz "$TOP/scripts/run-guest.sh" --flavor workload \
 	--suite $suite --vcpus "$l1v" --mem "$l1mem" --timeout "$limit" --accel "$accel" --append "$append" --out "$run"
 grc=$?
 set -e
+# run-guest.sh records the L1 boot's time itself.
+tboot=$(($(now) - tr0))
 res=$run/results
 # Name the layer that failed.
 if [ $grc != 0 ]; then
@@ -169,8 +184,8 @@ if [ $grc != 0 ]; then
 	fi
 	if [ -f "$res/runs.tsv" ]; then
 		awk 'NR > 1 && $7 != "ok" { printf "  run %s (rep %s, quota %s, %s vCPUs, %s): layer %s\n", $1, $2, $3, $4, $5, $7 }' "$res/runs.tsv" >&2
-		bad=$(awk 'NR > 1 && $7 != "ok" { print $7 }' "$res/runs.tsv" | sort -u | tr '\n' ' ')
-		[ -n "$bad" ] && die "layer ${bad% }: see $res/runs/N/ (l2-console.txt, qemu.log, l2/) and $run/console.log"
+		set -- $(awk 'NR > 1 && $7 != "ok" { print $7, $1; exit }' "$res/runs.tsv")
+		[ $# = 2 ] && die "layer $1: see $res/runs/$2/ (l2-console.txt, qemu.log, l2/, perf.log) and $run/console.log"
 	fi
 	die "layer l1: the driver failed before or between L2 boots: $(grep -h 'ERROR' "$res"/*.log 2>/dev/null | head -2) (logs in $run)"
 fi
@@ -231,5 +246,6 @@ tar -C "$res" -czf "$out/data/results.tar.gz" --exclude='perf/*.data.gz' --exclu
 [ "$perf" = 0 ] || { mkdir -p "$out/flame" && cp "$res"/perf/flame-*.html "$out/flame/"; }
 python3 "$TOP/bench/report/workloads_report.py" "$res" --out "$out" ||
 	die "layer report: bench/report/workloads_report.py failed on $res"
-record_time bench-workloads $(($(now) - t0))
+# The kernel build, the guest image and the L1 boot record their own times.
+record_time "bench-workloads${smoke_tag:-}-images-report" $(($(now) - t1 - tboot))
 info "done in $(($(now) - t0)) s: $out/REPORT.md"
