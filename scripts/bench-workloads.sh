@@ -119,7 +119,7 @@ t0=$(now)
 wb=$BUILD/workloads
 mkdir -p "$wb"
 need_pkgs stress-ng:stress-ng redis-server:redis-server redis-benchmark:redis-tools
-[ "$perf" = 0 ] || need_pkgs /usr/bin/perf:linux-perf /usr/bin/npm:npm python3:python3
+[ "$perf" = 0 ] || need_pkgs /usr/bin/perf:linux-perf python3:python3
 if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
 	for f in workload/arch/x86/boot/bzImage guest/initramfs.gz; do
 		[ -f "$BUILD/$f" ] || die "BENCH_NO_BUILD=1 but $BUILD/$f is missing"
@@ -195,6 +195,7 @@ fi
 if [ "$perf" = 1 ]; then
 	tmpl=$wb/d3-flamegraph-base.html
 	if [ ! -f "$tmpl" ]; then
+		need_pkgs npm:npm
 		info "fetching d3-flame-graph 4.1.3 (npm) for its HTML template"
 		rm -rf "$wb/npm" && mkdir -p "$wb/npm"
 		(cd "$wb/npm" && npm pack --silent d3-flame-graph@4.1.3 >/dev/null 2>"$wb/npm/log") ||
