@@ -180,6 +180,12 @@ res=$run/results
 # Name the layer that failed.
 if [ $grc != 0 ]; then
 	if [ ! -f "$res/summary.tsv" ]; then
+		# The driver's progress lines tell a crash mid-matrix from a boot
+		# that never reached it.
+		done_runs=$(grep -c '^guest: wl: \[' "$run/console.log" 2>/dev/null || true)
+		if [ "${done_runs:-0}" -gt 0 ] || grep -q '^guest: wl: matrix' "$run/console.log" 2>/dev/null; then
+			die "layer l1: L1 died during the matrix after ${done_runs:-0} L2 boots ($(grep -m1 -oE 'Kernel panic.*|BUG: .*' "$run/console.log" | tr -d '\r' || echo 'no panic message')); its results are lost (console: $run/console.log)"
+		fi
 		die "layer l1-boot: L1 did not run the driver (console: $run/console.log)"
 	fi
 	if [ -f "$res/runs.tsv" ]; then
