@@ -293,8 +293,14 @@ def write_report(res, out, rows, failed):
     scripts = sorted(f for f in os.listdir(pdir) if f.endswith(".script.gz")) if os.path.isdir(pdir) else []
     if scripts:
         L.append("## Where L1 spent its time (perf record -g, cpu-clock, all L1 CPUs)\n")
-        L.append("One run per policy (rep 1, the last quota and vCPU count of the matrix), recorded from the "
-                 "first workload's start to the last one's end. Shares of samples whose call chain passes "
+        tries = ""
+        for f in ("tries.txt", "tries-failed.txt"):
+            if os.path.isfile(os.path.join(pdir, f)):
+                tries += " " + " ".join(open(os.path.join(pdir, f)).read().split())
+        L.append("One run per policy at the last quota and vCPU count of the matrix, in an L1 boot of its own "
+                 "after the matrix (older runs: rep 1 of the matrix itself), recorded from the "
+                 "first workload's start to the last one's end." + (f" ({tries.strip()})" if tries else "") +
+                 " Shares of samples whose call chain passes "
                  f"through the shadow MMU's fault handler ({', '.join(FAULT_FRAMES)}), through eviction "
                  f"({', '.join(EVICT_FRAMES)}, shadow_evict.c's se_*/kvm_se_*), of those the eviction "
                  f"done inside a fault, and waiting for mmu_lock ({', '.join(LOCK_WAIT_FRAMES)}). "
