@@ -281,6 +281,10 @@ mkdir -p "$out"
 } >"$res/meta.txt"
 rm -rf "$out/data" && mkdir -p "$out/data"
 tar -C "$res" -czf "$out/data/results.tar.gz" --exclude='perf/*.data.gz' --exclude='perf/flame-*' .
+# The consoles' progress lines (what REPORT.md calls data/run.log).
+for c in "$run" "$run"-perf1 "$run"-perf2; do
+	[ -f "$c/console.log" ] && { echo "== ${c##*/}"; grep -a '^guest:' "$c/console.log" | tr -d '\r'; }
+done >"$out/data/run.log"
 [ "$perf" = 0 ] || { mkdir -p "$out/flame" && cp "$res"/perf/flame-*.html "$out/flame/"; }
 python3 "$TOP/bench/report/workloads_report.py" "$res" --out "$out" ||
 	die "layer report: bench/report/workloads_report.py failed on $res"
