@@ -322,5 +322,32 @@ else
 	bad "signal_check: $SIM is missing (make -C bench sim)"
 fi
 
+# evict_costs.py: two runs of one sharded cell with known holds.  Run 1:
+# 10 direct reclaims zapping 10 pages in 1.5 ms, 20 worker batches zapping
+# 80 pages in 2 ms more (evict_lock_ns 3.5 ms), 40 waits of 1 ms, faults
+# holding 6 ms over a 10 ms phase: busy (6 + 2) / 10 = 80 %.  Run 2 the
+# same but 30 waits of 2 ms: the medians are 35 waits and 1.5 ms a wait.
+# A clock run in another cell: 2 reclaims of 42 pages in 0.84 ms, faults
+# holding 0.9 ms of a 1 ms phase (90 %), no worker.
+mkdir -p "$T/costs"
+{
+	echo "rep,policy,pattern,vcpus,quota,mmu_recycled,evict_batches,evict_direct,evict_direct_zapped,evict_lock_ns,evict_direct_lock_ns,fault_lock_ns,evict_waits,evict_wait_ns,measure_ns"
+	echo "1,sharded,hotcold,16,96,90,20,10,10,3500000,1500000,6000000,40,40000000,10000000"
+	echo "2,sharded,hotcold,16,96,90,20,10,10,3500000,1500000,6000000,30,60000000,10000000"
+	echo "1,clock,hotscan,4,96,42,0,2,42,840000,840000,900000,0,0,1000000"
+} >"$T/costs/runs.csv"
+out=$("$PY" evict_costs.py "$T/costs/runs.csv" --patterns hotcold)
+eq "evict_costs sharded row" "$(grep '| sharded |' <<<"$out" | tr -d ' ')" \
+	"|hotcold|96|16|sharded|2|10|1.0|150|20|4.0|100|35|1.50|8|80|"
+eq "evict_costs filters patterns" "$(grep -c '| clock |' <<<"$out")" "0"
+out=$("$PY" evict_costs.py "$T/costs/runs.csv" --vcpus 4)
+eq "evict_costs clock row" "$(grep '| clock |' <<<"$out" | tr -d ' ')" \
+	"|hotscan|96|4|clock|1|2|21.0|420|0|||0||1|90|"
+if "$PY" evict_costs.py "$T/costs/runs.csv" --vcpus 2 >/dev/null 2>&1; then
+	bad "evict_costs accepted a filter that matches no run"
+else
+	ok
+fi
+
 echo "$([ $fail = 0 ] && echo PASS || echo FAIL): report self-test, $n checks, $fail failed"
 [ $fail = 0 ]
