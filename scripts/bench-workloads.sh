@@ -32,9 +32,15 @@
 #   --accel A         auto | tcg | kvm (run-guest.sh)
 #   BENCH_NO_BUILD=1  use the built kernel and images as they are
 #   WL_BREAK=LAYER    test hook: fail on purpose at l1-boot, l2-boot,
-#                     workload or perf (scripts/tests/bench-workloads/layers.sh)
+#                     workload or perf, or (l1-crash) stop L1 dead after
+#                     its first run (scripts/tests/bench-workloads/layers.sh)
 # Exit status 0 when every run passed. A failure names its layer: l1-boot,
-# l2-boot, workload, perf, report; the logs stay in build/workloads/run.
+# l1 (L1 died mid-matrix, three times), l2-boot, workload, perf, report; the
+# logs stay in build/workloads/run-NAME*. L1 sends each run to the host as
+# it ends; if L1 dies mid-matrix (under TCG it sometimes does: README,
+# "Known problem") the runs it finished are kept and L1 is booted again to
+# run the rest, at most twice (run-NAME-resume1, -resume2; meta.txt counts
+# the restarts and REPORT.md shows them).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -111,8 +117,8 @@ case "$accel" in auto | tcg | kvm) ;; *) die "--accel wants auto, tcg or kvm, go
 case "${WL_BREAK:-}" in
 "") brk= ;;
 l1-boot) brk=" rdinit=/nonexistent" ;;
-l2-boot | workload | perf) brk=" wl_break=$WL_BREAK" ;;
-*) die "WL_BREAK wants l1-boot, l2-boot, workload or perf, got '$WL_BREAK'" ;;
+l2-boot | workload | perf | l1-crash) brk=" wl_break=$WL_BREAK" ;;
+*) die "WL_BREAK wants l1-boot, l2-boot, workload, perf or l1-crash, got '$WL_BREAK'" ;;
 esac
 
 t0=$(now)
@@ -162,12 +168,14 @@ cp "$wb/l2-initramfs.gz" "$r1/l2/initramfs.gz"
 cat "$BUILD/guest/initramfs.gz" "$wb/l1-extra.gz" >"$wb/l1-initramfs.gz"
 info "images: L2 $(du -h "$wb/l2-initramfs.gz" | cut -f1), L1 $(du -h "$wb/l1-initramfs.gz" | cut -f1)"
 
-# l1_boot RUN POLICIES QUOTAS VCPUS REPS PERF: one L1 boot of the driver
-# into folder RUN; on failure, sets $why to a message that names the layer.
+# l1_boot RUN POLICIES QUOTAS VCPUS REPS PERF [SKIP]: one L1 boot of the
+# driver into folder RUN, starting after run SKIP; on failure, sets $why to
+# a message that names the layer, and $died to 1 if L1 died mid-matrix.
 l1_boot() {
 	local run=$1 res=$1/results append rc t
 	append="wl_policies=$2 wl_quotas=$3 wl_vcpus=$4 wl_mem=$mem wl_reps=$5"
-	append+=" wl_list=$workloads wl_ops=$ops wl_req=$requests wl_perf=$6 wl_l2_limit=$((limit / 2))$brk"
+	append+=" wl_list=$workloads wl_ops=$ops wl_req=$requests wl_perf=$6 wl_l2_limit=$((limit / 2))"
+	append+=" wl_skip=${7:-0}$brk"
 	info "L1: $l1v vCPUs, $l1mem; L2: vCPUs $4, ${mem} MiB, quotas $3; policies $2; $5 reps; $workloads; perf $6"
 	t=$(now)
 	set +e
@@ -178,14 +186,15 @@ l1_boot() {
 	set -e
 	# run-guest.sh records the L1 boot's time itself.
 	tboot=$((tboot + $(now) - t))
-	why=
+	why= died=0
 	[ $rc = 0 ] && return 0
 	if [ ! -f "$res/summary.tsv" ]; then
 		# The driver's progress lines tell a crash mid-matrix from a boot
 		# that never reached it.
 		done_runs=$(grep -c '^guest: wl: \[' "$run/console.log" 2>/dev/null || true)
 		if [ "${done_runs:-0}" -gt 0 ] || grep -q '^guest: wl: matrix' "$run/console.log" 2>/dev/null; then
-			why="layer l1: L1 died during the matrix after ${done_runs:-0} L2 boots ($(grep -m1 -oE 'Kernel panic.*|BUG: .*' "$run/console.log" | tr -d '\r' || echo 'no panic message')); its results are lost (console: $run/console.log)"
+			why="layer l1: L1 died during the matrix after ${done_runs:-0} L2 boots ($(grep -m1 -aoE 'Kernel panic.*|BUG: .*' "$run/console.log" | tr -d '\r' || echo 'no panic message')) (console: $run/console.log)"
+			died=1
 		else
 			why="layer l1-boot: L1 did not run the driver (console: $run/console.log)"
 		fi
@@ -203,14 +212,50 @@ l1_boot() {
 	return 1
 }
 
+# salvage RUN: keep the runs that L1 sent as they ended (=== RUN N ===
+# blocks on its results port) in $run/salvage; sets $skip to the last run
+# N such that runs 1..N are all kept.
+salvage() {
+	local n
+	mkdir -p "$run/salvage"
+	for n in $(sed -n 's/^=== RUN \([0-9]*\) END ===\r\?$/\1/p' "$1/results.txt" 2>/dev/null); do
+		sed -n "/^=== RUN $n BEGIN ===/,/^=== RUN $n END ===/p" "$1/results.txt" | sed '1d;$d' | tr -d '\r' |
+			base64 -d | tar -xzf - -C "$run/salvage" 2>/dev/null || info "run $n's transfer is corrupt: run again"
+	done
+	while [ -s "$run/salvage/runs/$((skip + 1))/row.tsv" ]; do skip=$((skip + 1)); done
+}
+
 # The matrix, without perf. perf gets its own L1 boot afterwards (one run
 # per policy at the last quota and vCPU count): under TCG, L1 died or
 # stalled in about 1 in 10 perf-recorded L2 boots (README, "Known
-# problem"), and a dead L1 would take the matrix's results with it.
+# problem"). L1 also died, more rarely, without perf: then the runs it
+# sent are kept and a new L1 boot runs the rest, at most twice.
 tboot=0
 run=$wb/run-${out##*/}
 res=$run/results
-l1_boot "$run" "$policies" "$quotas" "$vcpus" "$reps" 0 || die "$why"
+rm -rf "$run" "$run"-resume[12] "$run"-perf[12]
+skip=0 restarts=0 last=$run
+until l1_boot "$last" "$policies" "$quotas" "$vcpus" "$reps" 0 $skip; do
+	[ "$died" = 1 ] && [ $restarts -lt 2 ] || die "$why"
+	salvage "$last"
+	restarts=$((restarts + 1))
+	echo "l1_restart_$restarts=after $skip runs: ${why%% (console:*}" >>"$run/restarts.txt"
+	info "$why; $skip runs kept; L1 boots again for the rest ($restarts of 2)"
+	last=$run-resume$restarts
+done
+if [ $restarts -gt 0 ]; then
+	# The last boot's results, with the runs kept from the boots that died.
+	rm -rf "$res" && cp -a "$last/results" "$res"
+	for d in "$run"/salvage/runs/*; do
+		n=${d##*/}
+		[ "$n" -le "$skip" ] || continue
+		rm -rf "${res:?}/runs/$n" && cp -a "$d" "$res/runs/$n"
+		cat "$d/row.tsv" >>"$res/runs.tsv"
+	done
+	{ head -n 1 "$res/runs.tsv"; tail -n +2 "$res/runs.tsv" | sort -n -k1,1; } >"$res/runs.tsv.new"
+	mv "$res/runs.tsv.new" "$res/runs.tsv"
+	cp "$last/accel.txt" "$run/accel.txt" 2>/dev/null || true
+fi
 if [ "$perf" = 1 ]; then
 	lastq=${quotas##*,} lastv=${vcpus##*,}
 	mkdir -p "$res/perf"
@@ -278,11 +323,12 @@ mkdir -p "$out"
 	echo "stress-ng=$(stress-ng --version | head -1)"
 	echo "redis=$(redis-server --version | head -1)"
 	echo "seconds=$(($(now) - t0))"
+	echo "l1_restarts=$restarts$([ $restarts = 0 ] || echo " ($(cut -d= -f2- "$run/restarts.txt" | paste -sd';'))")"
 } >"$res/meta.txt"
 rm -rf "$out/data" && mkdir -p "$out/data"
 tar -C "$res" -czf "$out/data/results.tar.gz" --exclude='perf/*.data.gz' --exclude='perf/flame-*' .
 # The consoles' progress lines (what REPORT.md calls data/run.log).
-for c in "$run" "$run"-perf1 "$run"-perf2; do
+for c in "$run" "$run"-resume1 "$run"-resume2 "$run"-perf1 "$run"-perf2; do
 	[ -f "$c/console.log" ] && { echo "== ${c##*/}"; grep -a '^guest:' "$c/console.log" | tr -d '\r'; }
 done >"$out/data/run.log"
 [ "$perf" = 0 ] || { mkdir -p "$out/flame" && cp "$res"/perf/flame-*.html "$out/flame/"; }

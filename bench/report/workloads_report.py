@@ -222,13 +222,14 @@ def write_report(res, out, rows, failed):
              "rerun it all: `make bench-workloads`.\n")
     L.append("## Where and how it ran\n")
     for k in ("command", "date", "host", "accel", "policies", "workloads", "project", "kernel_tree",
-              "qemu", "stress-ng", "redis", "seconds"):
+              "qemu", "stress-ng", "redis", "seconds", "l1_restarts"):
         if k in meta:
             L.append(f"- {k}: `{meta[k]}`")
     L.append("- L1: the workload kernel under QEMU (the accel above) with `kvm_amd.npt=0 kvm_intel.ept=0 "
              "kvm.tdp_mmu=0`; L2: the same kernel under QEMU in L1 with `-accel kvm,kvm-shadow-mem=QUOTA*4096`, "
              "so every L2 page table is shadowed by L1's shadow MMU under the policy of the row.")
-    L.append("- Policies are interleaved within the one L1 boot (order rotated by rep). Each cell: "
+    L.append("- Policies are interleaved within the one L1 boot (order rotated by rep; where L1 died "
+             "mid-matrix, `l1_restarts` above, a new boot ran the rest). Each cell: "
              "median [min..max] over the reps; n = reps that passed. \"vs fifo\" is the median over "
              "FIFO's median in the same cell, marked * when the two [min..max] ranges do not overlap; "
              "an unmarked ratio is within the run-to-run spread. Under TCG, times and rates are "

@@ -2,7 +2,8 @@
 # A failure at each layer of `make bench-workloads` stops it with a message
 # naming that layer and keeps the logs: L1 boot (no init), L2 boot (no
 # init in L2), a workload (an unknown one asked of L2), perf (an unknown
-# event). Each case is the smoke run with WL_BREAK set (a test hook of
+# event); and a dead L1 mid-matrix is survived (the runs it sent are kept,
+# L1 boots again for the rest). Each case is the smoke run with WL_BREAK set (a test hook of
 # scripts/bench-workloads.sh and bench/workloads/l1-driver); it needs the
 # smoke run's kernel and guest image (make test runs it after the smoke
 # run). About 20-40 s a case under TCG.
@@ -33,5 +34,26 @@ expect l2-boot 'results/runs/1/l2-console.txt'
 expect workload 'results/runs/1/l2/l2.log'
 # perf has an L1 boot of its own, tried twice: the first try's log.
 expect perf '../run-break-perf-perf1/results/runs/1/perf.log' --perf 1
+# L1 dies after its first run (the driver's hook: reboot -f, no hand-off):
+# the run it sent is kept, a second L1 boot runs the other, and the
+# results hold both, with the restart in meta.txt.
+n=$((n + 1))
+out=$(WL_BREAK=l1-crash BENCH_NO_BUILD=1 scripts/bench-workloads.sh --smoke --reps 2 \
+	--out build/workloads/break-l1-crash 2>&1)
+rc=$?
+res=build/workloads/run-break-l1-crash/results
+if [ $rc != 0 ]; then
+	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-crash: the run failed: $(tail -n 3 <<<"$out")"
+elif ! grep -q 'L1 boots again for the rest (1 of 2)' <<<"$out"; then
+	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-crash: no restart announced: $(tail -n 3 <<<"$out")"
+elif [ "$(awk 'NR > 1 { printf "%s:%s ", $1, $7 }' "$res/runs.tsv")" != "1:ok 2:ok " ]; then
+	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-crash: runs.tsv is not runs 1 and 2, ok: $(cat "$res/runs.tsv")"
+elif [ ! -s "$res/runs/1/l2/summary.tsv" ] || [ ! -s "$res/runs/2/l2/summary.tsv" ]; then
+	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-crash: a run's L2 results are missing in $res/runs"
+elif ! grep -q '^l1_restarts=1 (after 1 runs: layer l1: L1 died' "$res/meta.txt"; then
+	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-crash: meta.txt lacks the restart: $(grep l1_restarts "$res/meta.txt")"
+else
+	echo "ok: WL_BREAK=l1-crash -> $(grep -m1 'L1 boots again' <<<"$out")"
+fi
 echo "bench-workloads layers: $((n - fail))/$n checks passed"
 [ $fail = 0 ]
