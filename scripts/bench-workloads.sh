@@ -29,17 +29,21 @@
 #   --out DIR         results (default bench/results/workloads; the smoke
 #                     run: build/workloads/smoke)
 #   --timeout S       kill L1 after S seconds (default 3000)
+#   --stall S         kill L1 when S seconds pass without a new L2 boot
+#                     ending (default 400, at least 60; an L2 boot takes
+#                     40-65 s at the default size) and resume as if it died
 #   --accel A         auto | tcg | kvm (run-guest.sh)
 #   BENCH_NO_BUILD=1  use the built kernel and images as they are
 #   WL_BREAK=LAYER    test hook: fail on purpose at l1-boot, l2-boot,
-#                     workload or perf, or (l1-crash) stop L1 dead after
-#                     its first run (scripts/tests/bench-workloads/layers.sh)
+#                     workload or perf; stop L1 dead after its first run
+#                     (l1-crash), or hang it there (l1-stall)
+#                     (scripts/tests/bench-workloads/layers.sh)
 # Exit status 0 when every run passed. A failure names its layer: l1-boot,
 # l1 (L1 died mid-matrix, three times), l2-boot, workload, perf, report; the
 # logs stay in build/workloads/run-NAME*. L1 sends each run to the host as
-# it ends; if L1 dies mid-matrix (under TCG it sometimes does: README,
-# "Known problem") the runs it finished are kept and L1 is booted again to
-# run the rest, at most twice (run-NAME-resume1, -resume2; meta.txt counts
+# it ends; if L1 dies or stalls mid-matrix (under TCG it sometimes does:
+# README, "Known problem") the runs it finished are kept and L1 is booted
+# again to run the rest, at most twice (run-NAME-resume1, -resume2; meta.txt counts
 # the restarts and REPORT.md shows them).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -47,6 +51,7 @@ set -euo pipefail
 cmdline="$*"
 policies=fifo,clock,sharded quotas=2048,96 vcpus="" l1v="" l1mem=4G mem=384 reps=3
 workloads=vm,mmap,fork,redis,redis_p16 ops=vm:50,mmap:2,fork:50 requests=500 perf=1 out="" limit=3000 accel=auto
+stall=400
 # --smoke sets defaults that the other options may override.
 for a in "$@"; do
 	[ "$a" = --smoke ] || continue
@@ -56,7 +61,7 @@ done
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--policies | --quotas | --vcpus | --l1-vcpus | --l1-mem | --mem | --reps | --workloads | --ops | \
-		--requests | --perf | --out | --timeout | --accel) [ $# -ge 2 ] || die "option $1 needs a value" ;;
+		--requests | --perf | --out | --timeout | --stall | --accel) [ $# -ge 2 ] || die "option $1 needs a value" ;;
 	esac
 	case "$1" in
 	--policies) policies=$2; shift ;;
@@ -73,6 +78,7 @@ while [ $# -gt 0 ]; do
 	--smoke) ;;
 	--out) out=$2; shift ;;
 	--timeout) limit=$2; shift ;;
+	--stall) stall=$2; shift ;;
 	--accel) accel=$2; shift ;;
 	*) die "unknown option '$1' (see the top of $0)" ;;
 	esac
@@ -109,6 +115,7 @@ each --ops "$ops" is_ops
 int --requests "$requests" 1 100000000
 int --perf "$perf" 0 1
 int --timeout "$limit" 60 86400
+int --stall "$stall" 60 86400
 [[ $l1mem =~ ^[0-9]+[MG]$ ]] || die "--l1-mem wants e.g. 4G or 4096M, got '$l1mem'"
 l1mib=${l1mem%[MG]}
 [[ $l1mem == *G ]] && l1mib=$((l1mib * 1024))
@@ -117,8 +124,8 @@ case "$accel" in auto | tcg | kvm) ;; *) die "--accel wants auto, tcg or kvm, go
 case "${WL_BREAK:-}" in
 "") brk= ;;
 l1-boot) brk=" rdinit=/nonexistent" ;;
-l2-boot | workload | perf | l1-crash) brk=" wl_break=$WL_BREAK" ;;
-*) die "WL_BREAK wants l1-boot, l2-boot, workload, perf or l1-crash, got '$WL_BREAK'" ;;
+l2-boot | workload | perf | l1-crash | l1-stall) brk=" wl_break=$WL_BREAK" ;;
+*) die "WL_BREAK wants l1-boot, l2-boot, workload, perf, l1-crash or l1-stall, got '$WL_BREAK'" ;;
 esac
 
 t0=$(now)
@@ -179,10 +186,31 @@ l1_boot() {
 	info "L1: $l1v vCPUs, $l1mem; L2: vCPUs $4, ${mem} MiB, quotas $3; policies $2; $5 reps; $workloads; perf $6"
 	t=$(now)
 	set +e
+	# The watchdog: L1 also hangs now and then under TCG (a CPU stops
+	# taking interrupts: RCU stall warnings, no L2 boot ends). Kill its
+	# QEMU (the one that writes this run's results port) when no L2 boot
+	# ended for $stall s; the caller resumes as for a dead L1.
+	(
+		last=-1 since=$(now)
+		while sleep 5; do
+			n=$(grep -ac '^guest: wl: \[' "$run/console.log" 2>/dev/null || true)
+			if [ "${n:-0}" != "$last" ]; then
+				last=${n:-0} since=$(now)
+			elif [ $(($(now) - since)) -ge "$stall" ]; then
+				echo "no L2 boot ended for ${stall} s (after $last)" >"$run.stalled"
+				pkill -KILL -f -- "file:$run/results.txt" || true
+				exit 0
+			fi
+		done
+	) &
+	local dog=$!
+	rm -f "$run.stalled"
 	KERNEL_DIR=$BUILD/workload INITRD=$wb/l1-initramfs.gz "$TOP/scripts/run-guest.sh" --flavor workload \
 		--suite workloads --vcpus "$l1v" --mem "$l1mem" --timeout "$limit" --accel "$accel" \
 		--append "$append" --out "$run"
 	rc=$?
+	kill "$dog" 2>/dev/null
+	wait "$dog" 2>/dev/null
 	set -e
 	# run-guest.sh records the L1 boot's time itself.
 	tboot=$((tboot + $(now) - t))
@@ -192,7 +220,10 @@ l1_boot() {
 		# The driver's progress lines tell a crash mid-matrix from a boot
 		# that never reached it.
 		done_runs=$(grep -c '^guest: wl: \[' "$run/console.log" 2>/dev/null || true)
-		if [ "${done_runs:-0}" -gt 0 ] || grep -q '^guest: wl: matrix' "$run/console.log" 2>/dev/null; then
+		if [ -f "$run.stalled" ]; then
+			why="layer l1: L1 stalled during the matrix after ${done_runs:-0} L2 boots ($(cat "$run.stalled"); $(grep -m1 -aoE 'rcu: INFO: .*|BUG: .*' "$run/console.log" | tr -d '\r' || echo 'no kernel warning')) (console: $run/console.log)"
+			died=1
+		elif [ "${done_runs:-0}" -gt 0 ] || grep -q '^guest: wl: matrix' "$run/console.log" 2>/dev/null; then
 			why="layer l1: L1 died during the matrix after ${done_runs:-0} L2 boots ($(grep -m1 -aoE 'Kernel panic.*|BUG: .*' "$run/console.log" | tr -d '\r' || echo 'no panic message')) (console: $run/console.log)"
 			died=1
 		else

@@ -2,8 +2,8 @@
 # A failure at each layer of `make bench-workloads` stops it with a message
 # naming that layer and keeps the logs: L1 boot (no init), L2 boot (no
 # init in L2), a workload (an unknown one asked of L2), perf (an unknown
-# event); and a dead L1 mid-matrix is survived (the runs it sent are kept,
-# L1 boots again for the rest). Each case is the smoke run with WL_BREAK set (a test hook of
+# event); and a dead or hung L1 mid-matrix is survived (the runs it sent
+# are kept, L1 boots again for the rest). Each case is the smoke run with WL_BREAK set (a test hook of
 # scripts/bench-workloads.sh and bench/workloads/l1-driver); it needs the
 # smoke run's kernel and guest image (make test runs it after the smoke
 # run). About 20-40 s a case under TCG.
@@ -54,6 +54,22 @@ elif ! grep -q '^l1_restarts=1 (after 1 runs: layer l1: L1 died' "$res/meta.txt"
 	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-crash: meta.txt lacks the restart: $(grep l1_restarts "$res/meta.txt")"
 else
 	echo "ok: WL_BREAK=l1-crash -> $(grep -m1 'L1 boots again' <<<"$out")"
+fi
+# L1 hangs after its first run: the watchdog (--stall 60) kills it and
+# the matrix resumes as for a dead L1.
+n=$((n + 1))
+out=$(WL_BREAK=l1-stall BENCH_NO_BUILD=1 scripts/bench-workloads.sh --smoke --reps 2 --stall 60 \
+	--out build/workloads/break-l1-stall 2>&1)
+rc=$?
+res=build/workloads/run-break-l1-stall/results
+if [ $rc != 0 ]; then
+	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-stall: the run failed: $(tail -n 3 <<<"$out")"
+elif ! grep -q 'layer l1: L1 stalled during the matrix after 1 L2 boots (no L2 boot ended for 60 s' <<<"$out"; then
+	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-stall: no stall named: $(grep -m1 'layer l1' <<<"$out")"
+elif [ "$(awk 'NR > 1 { printf "%s:%s ", $1, $7 }' "$res/runs.tsv")" != "1:ok 2:ok " ]; then
+	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-stall: runs.tsv is not runs 1 and 2, ok: $(cat "$res/runs.tsv")"
+else
+	echo "ok: WL_BREAK=l1-stall -> $(grep -m1 'L1 boots again' <<<"$out")"
 fi
 echo "bench-workloads layers: $((n - fail))/$n checks passed"
 [ $fail = 0 ]
