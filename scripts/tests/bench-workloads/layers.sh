@@ -34,42 +34,34 @@ expect l2-boot 'results/runs/1/l2-console.txt'
 expect workload 'results/runs/1/l2/l2.log'
 # perf has an L1 boot of its own, tried twice: the first try's log.
 expect perf '../run-break-perf-perf1/results/runs/1/perf.log' --perf 1
-# L1 dies after its first run (the driver's hook: reboot -f, no hand-off):
-# the run it sent is kept, a second L1 boot runs the other, and the
-# results hold both, with the restart in meta.txt.
-n=$((n + 1))
-out=$(WL_BREAK=l1-crash BENCH_NO_BUILD=1 scripts/bench-workloads.sh --smoke --reps 2 \
-	--out build/workloads/break-l1-crash 2>&1)
-rc=$?
-res=build/workloads/run-break-l1-crash/results
-if [ $rc != 0 ]; then
-	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-crash: the run failed: $(tail -n 3 <<<"$out")"
-elif ! grep -q 'L1 boots again for the rest (1 of 2)' <<<"$out"; then
-	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-crash: no restart announced: $(tail -n 3 <<<"$out")"
-elif [ "$(awk 'NR > 1 { printf "%s:%s ", $1, $7 }' "$res/runs.tsv")" != "1:ok 2:ok " ]; then
-	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-crash: runs.tsv is not runs 1 and 2, ok: $(cat "$res/runs.tsv")"
-elif [ ! -s "$res/runs/1/l2/summary.tsv" ] || [ ! -s "$res/runs/2/l2/summary.tsv" ]; then
-	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-crash: a run's L2 results are missing in $res/runs"
-elif ! grep -q '^l1_restarts=1 (after 1 runs: layer l1: L1 died' "$res/meta.txt"; then
-	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-crash: meta.txt lacks the restart: $(grep l1_restarts "$res/meta.txt")"
-else
-	echo "ok: WL_BREAK=l1-crash -> $(grep -m1 'L1 boots again' <<<"$out")"
-fi
-# L1 hangs after its first run: the watchdog (--stall 60) kills it and
-# the matrix resumes as for a dead L1.
-n=$((n + 1))
-out=$(WL_BREAK=l1-stall BENCH_NO_BUILD=1 scripts/bench-workloads.sh --smoke --reps 2 --stall 60 \
-	--out build/workloads/break-l1-stall 2>&1)
-rc=$?
-res=build/workloads/run-break-l1-stall/results
-if [ $rc != 0 ]; then
-	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-stall: the run failed: $(tail -n 3 <<<"$out")"
-elif ! grep -q 'layer l1: L1 stalled during the matrix after 1 L2 boots (no L2 boot ended for 60 s' <<<"$out"; then
-	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-stall: no stall named: $(grep -m1 'layer l1' <<<"$out")"
-elif [ "$(awk 'NR > 1 { printf "%s:%s ", $1, $7 }' "$res/runs.tsv")" != "1:ok 2:ok " ]; then
-	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-stall: runs.tsv is not runs 1 and 2, ok: $(cat "$res/runs.tsv")"
-else
-	echo "ok: WL_BREAK=l1-stall -> $(grep -m1 'L1 boots again' <<<"$out")"
-fi
+# survive HOOK WANT ARGS...: L1 dies or hangs after its first run (the
+# driver's hook); the run fails over with a message containing WANT, the
+# run L1 sent is kept, a second L1 boot runs the other, and the results
+# hold both (with their L2 results) and the restart in meta.txt.
+survive() {
+	local hook=$1 want=$2 out rc res
+	shift 2
+	n=$((n + 1))
+	out=$(WL_BREAK=$hook BENCH_NO_BUILD=1 scripts/bench-workloads.sh --smoke --reps 2 \
+		--out "build/workloads/break-$hook" "$@" 2>&1)
+	rc=$?
+	res=build/workloads/run-break-$hook/results
+	if [ $rc != 0 ]; then
+		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: the run failed: $(tail -n 3 <<<"$out")"
+	elif ! grep -q "$want.*L1 boots again for the rest (1 of 2)" <<<"$out"; then
+		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: no '$want' and restart: $(grep -m1 'layer l1' <<<"$out")"
+	elif [ "$(awk 'NR > 1 { printf "%s:%s ", $1, $7 }' "$res/runs.tsv")" != "1:ok 2:ok " ]; then
+		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: runs.tsv is not runs 1 and 2, ok: $(cat "$res/runs.tsv")"
+	elif [ ! -s "$res/runs/1/l2/summary.tsv" ] || [ ! -s "$res/runs/2/l2/summary.tsv" ]; then
+		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: a run's L2 results are missing in $res/runs"
+	elif ! grep -q "^l1_restarts=1 (after 1 runs: $want" "$res/meta.txt"; then
+		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: meta.txt lacks the restart: $(grep l1_restarts "$res/meta.txt")"
+	else
+		echo "ok: WL_BREAK=$hook -> $(grep -m1 'L1 boots again' <<<"$out")"
+	fi
+}
+survive l1-crash 'layer l1: L1 died during the matrix after 1 L2 boots'
+# The watchdog (--stall 60) kills the hung L1.
+survive l1-stall 'layer l1: L1 stalled during the matrix after 1 L2 boots (no L2 boot ended for 60 s' --stall 60
 echo "bench-workloads layers: $((n - fail))/$n checks passed"
 [ $fail = 0 ]
