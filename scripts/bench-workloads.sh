@@ -43,7 +43,7 @@
 # logs stay in build/workloads/run-NAME*. L1 sends each run to the host as
 # it ends; if L1 dies or stalls mid-matrix (under TCG it sometimes does:
 # README, "Known problem") the runs it finished are kept and L1 is booted
-# again to run the rest, at most twice (run-NAME-resume1, -resume2; meta.txt counts
+# again to run the rest, at most 4 times (run-NAME-resume1..4; meta.txt counts
 # the restarts and REPORT.md shows them).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -260,18 +260,19 @@ salvage() {
 # per policy at the last quota and vCPU count): under TCG, L1 died or
 # stalled in about 1 in 10 perf-recorded L2 boots (README, "Known
 # problem"). L1 also died, more rarely, without perf: then the runs it
-# sent are kept and a new L1 boot runs the rest, at most twice.
+# sent are kept and a new L1 boot runs the rest, at most 4 times (one
+# fresh-clone run needed 2).
 tboot=0
 run=$wb/run-${out##*/}
 res=$run/results
-rm -rf "$run" "$run"-resume[12] "$run"-perf[12]
+rm -rf "$run" "$run"-resume[1-4] "$run"-perf[12]
 skip=0 restarts=0 last=$run
 until l1_boot "$last" "$policies" "$quotas" "$vcpus" "$reps" 0 $skip; do
-	[ "$died" = 1 ] && [ $restarts -lt 2 ] || die "$why"
+	[ "$died" = 1 ] && [ $restarts -lt 4 ] || die "$why"
 	salvage "$last"
 	restarts=$((restarts + 1))
 	echo "l1_restart_$restarts=after $skip runs: ${why%% (console:*}" >>"$run/restarts.txt"
-	info "$why; $skip runs kept; L1 boots again for the rest ($restarts of 2)"
+	info "$why; $skip runs kept; L1 boots again for the rest ($restarts of 4)"
 	last=$run-resume$restarts
 done
 if [ $restarts -gt 0 ]; then
@@ -359,7 +360,7 @@ mkdir -p "$out"
 rm -rf "$out/data" && mkdir -p "$out/data"
 tar -C "$res" -czf "$out/data/results.tar.gz" --exclude='perf/*.data.gz' --exclude='perf/flame-*' .
 # The consoles' progress lines (what REPORT.md calls data/run.log).
-for c in "$run" "$run"-resume1 "$run"-resume2 "$run"-perf1 "$run"-perf2; do
+for c in "$run" "$run"-resume[1-4] "$run"-perf1 "$run"-perf2; do
 	[ -f "$c/console.log" ] && { echo "== ${c##*/}"; grep -a '^guest:' "$c/console.log" | tr -d '\r'; }
 done >"$out/data/run.log"
 [ "$perf" = 0 ] || { mkdir -p "$out/flame" && cp "$res"/perf/flame-*.html "$out/flame/"; }

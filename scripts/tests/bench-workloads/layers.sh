@@ -48,7 +48,7 @@ survive() {
 	res=build/workloads/run-break-$hook/results
 	if [ $rc != 0 ]; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: the run failed: $(tail -n 3 <<<"$out")"
-	elif ! grep -q "$want.*L1 boots again for the rest (1 of 2)" <<<"$out"; then
+	elif ! grep -q "$want.*L1 boots again for the rest (1 of 4)" <<<"$out"; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: no '$want' and restart: $(grep -m1 'layer l1' <<<"$out")"
 	elif [ "$(awk 'NR > 1 { printf "%s:%s ", $1, $7 }' "$res/runs.tsv")" != "1:ok 2:ok " ]; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: runs.tsv is not runs 1 and 2, ok: $(cat "$res/runs.tsv")"
