@@ -31,7 +31,8 @@
 #   --timeout S       kill L1 after S seconds (default 3000)
 #   --stall S         kill L1 when S seconds pass without a new L2 boot
 #                     ending (default 400, at least 60; an L2 boot takes
-#                     40-65 s at the default size) and resume as if it died
+#                     35-90 s at the default size, up to 800 s at quota 64:
+#                     raise it for such sizes) and resume as if it died
 #   --accel A         auto | tcg | kvm (run-guest.sh)
 #   BENCH_NO_BUILD=1  use the built kernel and images as they are
 #   WL_BREAK=LAYER    test hook: fail on purpose at l1-boot, l2-boot,
@@ -39,7 +40,7 @@
 #                     (l1-crash), or hang it there (l1-stall)
 #                     (scripts/tests/bench-workloads/layers.sh)
 # Exit status 0 when every run passed. A failure names its layer: l1-boot,
-# l1 (L1 died mid-matrix, three times), l2-boot, workload, perf, report; the
+# l1 (L1 died or hung mid-matrix in five boots in a row), l2-boot, workload, perf, report; the
 # logs stay in build/workloads/run-NAME*. L1 sends each run to the host as
 # it ends; if L1 dies or stalls mid-matrix (under TCG it sometimes does:
 # README, "Known problem") the runs it finished are kept and L1 is booted
