@@ -29,10 +29,12 @@
 #   --out DIR         results (default bench/results/workloads; the smoke
 #                     run: build/workloads/smoke)
 #   --timeout S       kill L1 after S seconds (default 3000)
-#   --stall S         kill L1 when S seconds pass without a new L2 boot
-#                     ending (default 400, at least 60; an L2 boot takes
-#                     35-90 s at the default size, up to 800 s at quota 64:
-#                     raise it for such sizes) and resume as if it died
+#   --stall S|auto    kill L1 when S seconds pass without a new L2 boot
+#                     ending (at least 60) and resume as if it died; auto
+#                     (the default): 400 s until one L2 boot has ended,
+#                     then 3x the longest so far, at least 120 s (an L2
+#                     boot takes 32-53 s at the default size; up to 800 s
+#                     at quota 64: give such sizes a fixed S above that)
 #   --accel A         auto | tcg | kvm (run-guest.sh)
 #   BENCH_NO_BUILD=1  use the built kernel and images as they are
 #   WL_BREAK=LAYER    test hook: fail on purpose at l1-boot, l2-boot,
@@ -52,7 +54,7 @@ set -euo pipefail
 cmdline="$*"
 policies=fifo,clock,sharded quotas=2048,96 vcpus="" l1v="" l1mem=4G mem=384 reps=3
 workloads=vm,mmap,fork,redis,redis_p16 ops=vm:50,mmap:2,fork:50 requests=500 perf=1 out="" limit=3000 accel=auto
-stall=400
+stall=auto
 # --smoke sets defaults that the other options may override.
 for a in "$@"; do
 	[ "$a" = --smoke ] || continue
@@ -116,7 +118,7 @@ each --ops "$ops" is_ops
 int --requests "$requests" 1 100000000
 int --perf "$perf" 0 1
 int --timeout "$limit" 60 86400
-int --stall "$stall" 60 86400
+[ "$stall" = auto ] || int "--stall (auto or seconds)" "$stall" 60 86400
 [[ $l1mem =~ ^[0-9]+[MG]$ ]] || die "--l1-mem wants e.g. 4G or 4096M, got '$l1mem'"
 l1mib=${l1mem%[MG]}
 [[ $l1mem == *G ]] && l1mib=$((l1mib * 1024))
@@ -176,6 +178,23 @@ cp "$wb/l2-initramfs.gz" "$r1/l2/initramfs.gz"
 cat "$BUILD/guest/initramfs.gz" "$wb/l1-extra.gz" >"$wb/l1-initramfs.gz"
 info "images: L2 $(du -h "$wb/l2-initramfs.gz" | cut -f1), L1 $(du -h "$wb/l1-initramfs.gz" | cut -f1)"
 
+# The watchdog's limit under --stall auto (l1_boot): 400 s while no L2
+# boot has ended (LONGEST 0), then three times the longest, at least 120 s.
+stall_limit() {
+	local l=$((3 * ${1:-0}))
+	[ "${1:-0}" -gt 0 ] || l=400
+	[ "$l" -ge 120 ] || l=120
+	echo "$l"
+}
+
+# longest_l2 CONSOLE PREV: the longest L2 boot in seconds in the driver's
+# progress lines of CONSOLE ("... ok (37s)"), or PREV if longer.
+longest_l2() {
+	{ echo "${2:-0}"; grep -aoE '^guest: wl: \[.*\(([0-9]+)s\)' "$1" 2>/dev/null | sed -E 's/.*\(([0-9]+)s\)$/\1/'; } |
+		sort -n | tail -1
+}
+wl_longest=0
+
 # l1_boot RUN POLICIES QUOTAS VCPUS REPS PERF [SKIP]: one L1 boot of the
 # driver into folder RUN, starting after run SKIP; on failure, sets $why to
 # a message that names the layer, and $died to 1 if L1 died mid-matrix.
@@ -191,14 +210,21 @@ l1_boot() {
 	# taking interrupts: RCU stall warnings, no L2 boot ends). Kill its
 	# QEMU (the one that writes this run's results port) when no L2 boot
 	# ended for $stall s; the caller resumes as for a dead L1.
+	# With --stall auto the limit is 400 s until an L2 boot of this
+	# matrix has ended (L1's own boot counts against the first), then
+	# three times the longest one so far, at least 120 s.
 	(
-		last=-1 since=$(now)
+		last=-1 since=$(now) lim=$stall
+		[ "$stall" = auto ] && lim=$(stall_limit "$wl_longest")
 		while sleep 5; do
 			n=$(grep -ac '^guest: wl: \[' "$run/console.log" 2>/dev/null || true)
 			if [ "${n:-0}" != "$last" ]; then
 				last=${n:-0} since=$(now)
-			elif [ $(($(now) - since)) -ge "$stall" ]; then
-				echo "no L2 boot ended for ${stall} s (after $last)" >"$run.stalled"
+				if [ "$stall" = auto ]; then
+					lim=$(stall_limit "$(longest_l2 "$run/console.log" "$wl_longest")")
+				fi
+			elif [ $(($(now) - since)) -ge "$lim" ]; then
+				echo "no L2 boot ended for ${lim} s (after $last)" >"$run.stalled"
 				pkill -KILL -f -- "file:$run/results.txt" || true
 				exit 0
 			fi
@@ -213,6 +239,7 @@ l1_boot() {
 	kill "$dog" 2>/dev/null
 	wait "$dog" 2>/dev/null
 	set -e
+	wl_longest=$(longest_l2 "$run/console.log" "$wl_longest")
 	# run-guest.sh records the L1 boot's time itself.
 	tboot=$((tboot + $(now) - t))
 	why= died=0

@@ -87,8 +87,11 @@ policy=$(sed -n 's/.*kvm\.shadow_evict=\([a-z]*\).*/-\1/p' <<<"$append")
 record_time "boot-$flavor-$suite$policy" "$secs"
 
 fail=()
-if [ "$qrc" = 137 ]; then
+if [ "$qrc" = 137 ] && [ "$secs" -ge "$limit" ]; then
 	fail+=("TIMEOUT: the guest was killed after ${limit}s")
+elif [ "$qrc" = 137 ]; then
+	# SIGKILL from outside (bench-workloads.sh's watchdog), not timeout(1).
+	fail+=("QEMU was killed (SIGKILL) after ${secs}s, before the ${limit}s timeout")
 elif [ "$qrc" != 0 ]; then
 	fail+=("QEMU exited with status $qrc")
 fi

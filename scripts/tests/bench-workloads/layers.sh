@@ -61,7 +61,17 @@ survive() {
 	fi
 }
 survive l1-crash 'layer l1: L1 died during the matrix after 1 L2 boots'
-# The watchdog (--stall 60) kills the hung L1.
-survive l1-stall 'layer l1: L1 stalled during the matrix after 1 L2 boots (no L2 boot ended for 60 s' --stall 60
+# The watchdog (--stall auto, the default) kills the hung L1 once three
+# times the first L2 boot's time, at least 120 s, has passed without
+# another L2 boot ending.
+survive l1-stall 'layer l1: L1 stalled during the matrix after 1 L2 boots (no L2 boot ended for [0-9]* s'
+n=$((n + 1))
+d=$(grep -aoE '^guest: wl: \[1/.*\(([0-9]+)s\)' build/workloads/run-break-l1-stall/console.log | sed -E 's/.*\(([0-9]+)s\)$/\1/')
+want=$((3 * ${d:-0})); [ "$want" -ge 120 ] || want=120
+if [ -z "$d" ] || ! grep -q "no L2 boot ended for $want s (after 1)" build/workloads/run-break-l1-stall.stalled; then
+	fail=$((fail + 1)); echo "FAIL: --stall auto: first L2 boot ${d:-?} s, want a $want s limit, got: $(cat build/workloads/run-break-l1-stall.stalled 2>&1)"
+else
+	echo "ok: --stall auto: first L2 boot $d s -> limit $want s"
+fi
 echo "bench-workloads layers: $((n - fail))/$n checks passed"
 [ $fail = 0 ]

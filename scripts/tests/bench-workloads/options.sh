@@ -27,7 +27,8 @@ refuse "--quotas wants a comma-separated list" --quotas 2048,,64
 refuse "more than the L1's 2" --l1-vcpus 2 --vcpus 1,4
 refuse "--vcpus wants an integer in 1..16, got '0'" --l1-vcpus 16 --vcpus 0
 refuse "--l1-vcpus wants an integer in 1..16" --l1-vcpus 32
-refuse "--stall wants an integer in 60..86400, got '30'" --stall 30
+refuse "--stall (auto or seconds) wants an integer in 60..86400, got '30'" --stall 30
+refuse "--stall (auto or seconds) wants an integer in 60..86400, got 'soon'" --stall soon
 refuse "unknown workload 'memcached'" --workloads redis,memcached
 refuse "--ops wants NAME:N" --ops exec:5
 refuse "--ops fork wants an integer" --ops fork:x
