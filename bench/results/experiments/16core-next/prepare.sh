@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # prepare.sh: the two kits of the next 16-core run (README.md beside this
-# file): kit A is patches 0001-0019 plus batch-end/variant.diff (counters
+# file): kit A is the series (kernel/patches) plus batch-end/variant.diff (counters
 # of why each worker batch ends), kit B the same plus no-yield.diff. Both
 # carry the same QEMU and guest image; B travels as its two kernels only,
 # so that both fit in one device call (64 MiB). Output: build/pack-next/
