@@ -209,10 +209,9 @@ l1_boot() {
 	# The watchdog: L1 also hangs now and then under TCG (a CPU stops
 	# taking interrupts: RCU stall warnings, no L2 boot ends). Kill its
 	# QEMU (the one that writes this run's results port) when no L2 boot
-	# ended for $stall s; the caller resumes as for a dead L1.
-	# With --stall auto the limit is 400 s until an L2 boot of this
-	# matrix has ended (L1's own boot counts against the first), then
-	# three times the longest one so far, at least 120 s.
+	# ended within the limit (--stall S, or stall_limit() under auto; L1's
+	# own boot counts against the first); the caller resumes as for a
+	# dead L1.
 	(
 		last=-1 since=$(now) lim=$stall
 		[ "$stall" = auto ] && lim=$(stall_limit "$wl_longest")
