@@ -5,9 +5,18 @@ Every KCSAN, KASAN, lockdep, WARNING, BUG, Oops, RCU stall and hung-task
 report counts. A report fails the run unless its signature is listed in the
 flavor's baseline (reports that the unpatched kernel prints running the same
 suite), and it always fails when its stack names a function defined under
-arch/x86/kvm or virt/kvm (not counting the frames an interrupt handler
-interrupted: a timer race that lands on a vCPU thread is not KVM's). Baseline reports are printed and counted, never
-hidden.
+arch/x86/kvm or virt/kvm. Two kinds of frames below a boundary are not
+counted, because the code that raced does not run on their behalf:
+  - the frames an interrupt handler interrupted (a timer race that lands
+    on a vCPU thread is not KVM's);
+  - the callers of handle_mm_fault(): the core mm resolving a fault on
+    user memory, whoever took it (a guest fault's get_user_pages() or a
+    user-space store), touches only the mm's own state.  KVM code called
+    back from inside it (an MMU notifier) sits above the boundary and
+    still counts.
+Every instance of a signature is judged: one that touches KVM fails the run
+even if an earlier one with the same signature did not. Baseline reports
+are printed and counted, never hidden.
 
 usage: splat-check.py CONSOLE_LOG --kvm-symbols FILE --baseline FILE
                       [--record]   (append new non-KVM signatures to baseline)
@@ -76,14 +85,16 @@ def split_reports(lines):
     return reports
 
 
-# Hardware-interrupt entry: in a stack, the frames below it belong to the
-# code the interrupt happened to land on, not to the code that raced.
-IRQ_ENTRY = re.compile(r'^(asm_sysvec_\w+|asm_common_interrupt)$')
+# Boundaries in a stack below which the frames are not the racing code's:
+# a hardware-interrupt entry (the frames below belong to the code the
+# interrupt happened to land on) and handle_mm_fault() (the frames below
+# asked the core mm to fault in user memory; see the docstring).
+BOUNDARY = re.compile(r'^(asm_sysvec_\w+|asm_common_interrupt|handle_mm_fault)$')
 
 
 def frames(rep, interrupted=True):
     """Function names of the report's stacks, top first. Without
-    interrupted=True, each stack stops at a hardware-interrupt entry."""
+    interrupted=True, each stack stops at a BOUNDARY frame."""
     out, cut = [], False
     for line in rep['lines'][1:]:
         found = FRAME.findall(line)
@@ -94,7 +105,7 @@ def frames(rep, interrupted=True):
             fn = fn.split('.')[0]
             if not cut:
                 out.append(fn)
-            if not interrupted and IRQ_ENTRY.match(fn):
+            if not interrupted and BOUNDARY.match(fn):
                 cut = True
     return out
 
@@ -150,13 +161,19 @@ def main():
         base = set()
     reports = split_reports(load(a.console))
 
-    new, known, counts = [], [], {}
+    # One entry per signature, its first instance printed, judged on all of
+    # its instances: the KVM frames of every instance are merged.
+    first, counts = {}, {}
     for rep in reports:
         sig = signature(rep)
         rep['sig'], rep['kvm'] = sig, kvm_frames(rep, kvm)
         counts[sig] = counts.get(sig, 0) + 1
-        if counts[sig] > 1:
-            continue
+        if sig in first:
+            first[sig]['kvm'] = sorted(set(first[sig]['kvm']) | set(rep['kvm']))
+        else:
+            first[sig] = rep
+    new, known = [], []
+    for sig, rep in first.items():
         (known if sig in base and not rep['kvm'] else new).append(rep)
 
     nk = sum(counts[r['sig']] for r in known)

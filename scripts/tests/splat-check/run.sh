@@ -3,7 +3,11 @@
 # verdicts (run by `make unit`): a two-stack KCSAN report in KVM, a lockdep
 # splat, a WARNING in KVM (seen twice), a report whose KVM frames lie below
 # an interrupt entry (baseline), the same report with KVM in the task's own
-# stack (fails), a plain baseline hit, a clean log, and bad input.
+# stack (fails), a plain baseline hit, a clean log, bad input, and a race
+# in the core mm under a guest fault's get_user_pages(): KVM's frames below
+# handle_mm_fault() do not make it KVM's (baseline or "not in the
+# baseline"), KVM frames above it do; and a later instance of a baselined
+# signature that touches KVM fails the run.
 set -u
 cd "$(dirname "$0")"
 SC=../../splat-check.py
@@ -24,7 +28,9 @@ check() {
 	done
 }
 cat warning-kvm.log warning-kvm.log >"${TMPDIR:-/tmp}/splat-twice.$$.log"
-trap 'rm -f "${TMPDIR:-/tmp}/splat-twice.$$.log"' EXIT
+cat gup-fault-via-kvm.log gup-fault-notifier-kvm.log >"${TMPDIR:-/tmp}/splat-gup-both.$$.log"
+cat irq-cut-baseline.log hrtimer-kvm-task.log >"${TMPDIR:-/tmp}/splat-base-then-kvm.$$.log"
+trap 'rm -f "${TMPDIR:-/tmp}"/splat-{twice,gup-both,base-then-kvm}.$$.log' EXIT
 
 check clean 0 clean.log baseline.txt \
 	"PASS: no new reports (0 report(s) in all, 0 baseline)"
@@ -45,6 +51,22 @@ check irq-cut-and-baseline 0 irq-cut-baseline.log baseline.txt \
 	"PASS: no new reports (2 report(s) in all, 2 baseline)"
 check hrtimer-kvm-task 1 hrtimer-kvm-task.log baseline.txt \
 	"KCSAN x1 (touches KVM: kvm_vcpu_ioctl)"
+check gup-fault-not-baselined 1 gup-fault-via-kvm.log baseline.txt \
+	"FAIL: 1 new report(s)" \
+	"KCSAN x1 (not in the baseline)" \
+	"KCSAN: data-race in smp_call_function_many_cond"
+check gup-fault-baselined 0 gup-fault-via-kvm.log baseline-gup.txt \
+	"[baseline x1] KCSAN: data-race in smp_call_function_many_cond" \
+	"PASS: no new reports (1 report(s) in all, 1 baseline)"
+check gup-fault-notifier-kvm 1 gup-fault-notifier-kvm.log baseline-gup.txt \
+	"KCSAN x1 (touches KVM: kvm_flush_remote_tlbs, kvm_make_all_cpus_request, kvm_mmu_notifier_invalidate_range_start)"
+check gup-fault-second-instance-kvm 1 "${TMPDIR:-/tmp}/splat-gup-both.$$.log" baseline-gup.txt \
+	"FAIL: 1 new report(s)" \
+	"KCSAN x2 (touches KVM: kvm_flush_remote_tlbs"
+check baseline-then-kvm-instance 1 "${TMPDIR:-/tmp}/splat-base-then-kvm.$$.log" baseline.txt \
+	"FAIL: 1 new report(s)" \
+	"KCSAN x2 (touches KVM: kvm_vcpu_ioctl)" \
+	"[baseline x1] KCSAN: data-race in lapic_cal_handler / setup_boot_APIC_clock"
 check no-baseline-file 1 irq-cut-baseline.log /nonexistent/baseline \
 	"FAIL: 2 new report(s)"
 : >"${TMPDIR:-/tmp}/splat-empty.$$"
