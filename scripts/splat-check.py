@@ -9,11 +9,14 @@ arch/x86/kvm or virt/kvm. Two kinds of frames below a boundary are not
 counted, because the code that raced does not run on their behalf:
   - the frames an interrupt handler interrupted (a timer race that lands
     on a vCPU thread is not KVM's);
-  - the callers of handle_mm_fault(): the core mm resolving a fault on
-    user memory, whoever took it (a guest fault's get_user_pages() or a
-    user-space store), touches only the mm's own state.  KVM code called
-    back from inside it (an MMU notifier) sits above the boundary and
-    still counts.
+  - in a KCSAN report, the callers of handle_mm_fault(): the core kernel
+    resolving a fault on user memory, whoever took it (a guest fault's
+    get_user_pages() or a user-space store), touches its own state, and
+    KCSAN's top frame is the access. KVM code called back from inside it
+    (an MMU notifier) sits above the boundary and still counts. The cost:
+    for a "race at unknown origin" only the reader's stack is printed, so
+    a KVM writer racing with core code there would not be attributed.
+  Frames the unwinder marks unreliable ("? ") are never a boundary.
 Every instance of a signature is judged: one that touches KVM fails the run
 even if an earlier one with the same signature did not. Baseline reports
 are printed and counted, never hidden.
@@ -87,25 +90,34 @@ def split_reports(lines):
 
 # Boundaries in a stack below which the frames are not the racing code's:
 # a hardware-interrupt entry (the frames below belong to the code the
-# interrupt happened to land on) and handle_mm_fault() (the frames below
-# asked the core mm to fault in user memory; see the docstring).
-BOUNDARY = re.compile(r'^(asm_sysvec_\w+|asm_common_interrupt|handle_mm_fault)$')
+# interrupt happened to land on) and, in KCSAN reports only,
+# handle_mm_fault() (the frames below asked the core mm to fault in user
+# memory; see the docstring). KCSAN's stacks are exact and their top frame
+# made the access; a WARNING, BUG or KASAN report's cause may lie in a
+# caller below handle_mm_fault(), so those keep every frame. A frame the
+# unwinder could not vouch for ("? fn+off/len", a stale return address) is
+# never a boundary.
+IRQ_ENTRY = re.compile(r'^(asm_sysvec_\w+|asm_common_interrupt)$')
+MM_FAULT = re.compile(r'^handle_mm_fault$')
+UNRELIABLE = re.compile(r'\?\s*$')
 
 
 def frames(rep, interrupted=True):
     """Function names of the report's stacks, top first. Without
-    interrupted=True, each stack stops at a BOUNDARY frame."""
+    interrupted=True, each stack stops at a boundary frame."""
     out, cut = [], False
     for line in rep['lines'][1:]:
-        found = FRAME.findall(line)
+        found = list(FRAME.finditer(line))
         if not found:
             cut = False          # a new stack (KCSAN prints one per access)
             continue
-        for fn in found:
-            fn = fn.split('.')[0]
+        for m in found:
+            fn = m.group(1).split('.')[0]
             if not cut:
                 out.append(fn)
-            if not interrupted and BOUNDARY.match(fn):
+            if interrupted or UNRELIABLE.search(line[:m.start()]):
+                continue
+            if IRQ_ENTRY.match(fn) or (rep['kind'] == 'KCSAN' and MM_FAULT.match(fn)):
                 cut = True
     return out
 
@@ -168,10 +180,12 @@ def main():
         sig = signature(rep)
         rep['sig'], rep['kvm'] = sig, kvm_frames(rep, kvm)
         counts[sig] = counts.get(sig, 0) + 1
-        if sig in first:
-            first[sig]['kvm'] = sorted(set(first[sig]['kvm']) | set(rep['kvm']))
-        else:
+        if sig not in first:
             first[sig] = rep
+        elif rep['kvm'] and not first[sig]['kvm']:
+            first[sig] = rep     # print an instance that shows the KVM frames
+        else:
+            first[sig]['kvm'] = sorted(set(first[sig]['kvm']) | set(rep['kvm']))
     new, known = [], []
     for sig, rep in first.items():
         (known if sig in base and not rep['kvm'] else new).append(rep)
