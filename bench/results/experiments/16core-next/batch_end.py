@@ -1,11 +1,21 @@
 #!/usr/bin/env python3
 """Why the sharded worker's batches end, per cell, from a runs.csv made by a
 kernel with ../batch-end/variant.diff (its README says which stat columns
-the variant repurposes). Medians over the runs of a cell. short % is the
-part of the batches' targets they did not zap; stale % of short is the
-part of that shortfall made of ready entries found used at zap time.
-Runs made with the first version of the variant (before 2026-11-27 18:30
-UTC) have no targets: their last three columns mean nothing.
+the variant repurposes). Each figure is a ratio within a run, then the
+median over the runs of a cell (as bench/report/evict_costs.py does):
+
+  gap/step/yield/dry %  share of the worker's batches each cause ended
+  pages/batch           pages the worker zapped per batch
+  target/batch          pages it meant to zap per batch
+  short %               part of the targets not zapped (by a yield or a
+                        dry ready list)
+  stale % of short      ready entries dropped at zap time (found used or
+                        gone), as a part of that shortfall; they are
+                        counted in every batch, so this is an upper bound
+
+Only runs of the variant as of dda5330 (kit.txt: project=dda5330 or
+later) carry the targets and the stale entries; with an older variant
+the last three columns mean nothing.
 
 usage: batch_end.py RUNS.CSV [RUNS.CSV ...]
 """
@@ -16,9 +26,17 @@ import sys
 # repurposed column -> what it counts under the variant
 ENDS = [('evict_ref_skips', 'gap'), ('evict_young_skips', 'step'),
         ('evict_readied', 'yield'), ('evict_ready_stale', 'dry')]
-# Sums over the worker's batches (columns the variant repurposes since
-# 2026-11-27): their targets, and the ready entries they found used.
-WANT, STALE = 'evict_wakeups', 'evict_lock_max_ns'
+# Sums over the worker's batches: pages zapped, targets, stale entries.
+GOT, WANT, STALE = 'evict_scanned', 'evict_wakeups', 'evict_lock_max_ns'
+
+
+def med(rs, f):
+    vals = [v for v in (f(r) for r in rs) if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v, spec):
+    return '' if v is None else format(v, spec)
 
 
 def main(paths):
@@ -27,7 +45,8 @@ def main(paths):
         return 2
     for path in paths:
         with open(path) as f:
-            rows = [r for r in csv.DictReader(f) if r['policy'] == 'sharded']
+            rows = [{k: (float(v) if k.startswith('evict_') else v) for k, v in r.items()}
+                    for r in csv.DictReader(f) if r['policy'] == 'sharded']
         if not rows:
             print(f'batch_end.py: error: no sharded runs in {path}', file=sys.stderr)
             return 2
@@ -39,23 +58,17 @@ def main(paths):
               '| pages/batch | target/batch | short % | stale % of short |')
         print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
         for (pat, q, v), rs in sorted(cells.items()):
-            med = {c: statistics.median(float(r[c]) for r in rs)
-                   for c in [e for e, _ in ENDS] + ['evict_batches', 'evict_scanned']}
-            b = med['evict_batches']
-            if b <= 0:
-                print(f'| {pat} | {q} | {v} | {len(rs)} | 0 | | | | | | | | |')
-                continue
-            shares = ' | '.join(f'{100 * med[c] / b:.0f}' for c, _ in ENDS)
-            # Sums per run first, medians after: the short and stale shares
-            # are ratios within a run.
-            want = statistics.median(float(r[WANT]) for r in rs)
-            short = statistics.median(100 * (float(r[WANT]) - float(r['evict_scanned']))
-                                      / float(r[WANT]) for r in rs if float(r[WANT]) > 0)
-            stale = [100 * float(r[STALE]) / (float(r[WANT]) - float(r['evict_scanned']))
-                     for r in rs if float(r[WANT]) > float(r['evict_scanned'])]
-            stale_s = f'{statistics.median(stale):.0f}' if stale else ''
-            print(f'| {pat} | {q} | {v} | {len(rs)} | {b:.0f} | {shares} | '
-                  f'{med["evict_scanned"] / b:.1f} | {want / b:.1f} | {short:.0f} | {stale_s} |')
+            def per_batch(col):
+                return lambda r: r[col] / r['evict_batches'] if r['evict_batches'] > 0 else None
+            shares = [med(rs, lambda r, c=c: None if r['evict_batches'] <= 0
+                          else 100 * r[c] / r['evict_batches']) for c, _ in ENDS]
+            short = med(rs, lambda r: 100 * (r[WANT] - r[GOT]) / r[WANT] if r[WANT] > 0 else None)
+            stale = med(rs, lambda r: 100 * r[STALE] / (r[WANT] - r[GOT])
+                        if r[WANT] > r[GOT] else None)
+            print(f'| {pat} | {q} | {v} | {len(rs)} | {statistics.median(r["evict_batches"] for r in rs):.0f} | '
+                  + ' | '.join(fmt(x, '.0f') for x in shares)
+                  + f' | {fmt(med(rs, per_batch(GOT)), ".1f")} | {fmt(med(rs, per_batch(WANT)), ".1f")}'
+                  f' | {fmt(short, ".0f")} | {fmt(stale, ".1f")} |')
     return 0
 
 
