@@ -173,8 +173,9 @@ def main():
         base = set()
     reports = split_reports(load(a.console))
 
-    # One entry per signature, its first instance printed, judged on all of
-    # its instances: the KVM frames of every instance are merged.
+    # One entry per signature, judged on all of its instances (their KVM
+    # frames merged); the instance printed is the first, or the first that
+    # touches KVM if an earlier one did not.
     first, counts = {}, {}
     for rep in reports:
         sig = signature(rep)

@@ -10,7 +10,8 @@
 # signature that touches KVM fails the run, printed with its KVM stack.
 # The handle_mm_fault() cut is for KCSAN's exact stacks only: a WARNING
 # raised under it still touches KVM, and so does one whose trace holds a
-# stale "? handle_mm_fault" frame.
+# stale "? handle_mm_fault" frame. A stale "? asm_sysvec_*" frame is no
+# interrupt cut either.
 set -u
 cd "$(dirname "$0")"
 SC=../../splat-check.py
@@ -71,6 +72,8 @@ check warning-under-gup 1 warning-under-gup.log baseline.txt \
 	"WARNING x1 (touches KVM: hva_to_pfn, kvm_faultin_pfn, kvm_vcpu_ioctl, paging64_page_fault)"
 check warning-stale-mm-fault 1 warning-stale-mm-fault.log baseline.txt \
 	"WARNING x1 (touches KVM: kvm_mmu_free_shadow_page, kvm_mmu_page_fault, kvm_vcpu_ioctl, vcpu_enter_guest)"
+check warning-stale-irq-entry 1 warning-stale-irq-entry.log baseline.txt \
+	"WARNING x1 (touches KVM: kvm_mmu_free_shadow_page, kvm_vcpu_ioctl)"
 check baseline-then-kvm-instance 1 "${TMPDIR:-/tmp}/splat-base-then-kvm.$$.log" baseline.txt \
 	"FAIL: 1 new report(s)" \
 	"KCSAN x2 (touches KVM: kvm_vcpu_ioctl)" \
