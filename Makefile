@@ -16,8 +16,9 @@
 #   make bench-pack the benchmark as one tarball for a host without packages
 #                   (make bench-pack-test: run it in a chroot without QEMU)
 #   make bench-import FROM=results.tar.gz -> bench/results/hosts/<tag>/
+#   make rebase     move the kernel base (kernel/BASE) to the newest 6.12.y
 #   make kernel-tree / export / patches / checkpatch / bisect-build /
-#        splat-baseline / clean
+#        clean
 
 FLAVOR  ?= debug
 SUITE   ?= smoke
@@ -32,9 +33,11 @@ TEST_POLICIES ?= fifo clock sharded
 RUNFLAGS = --flavor $(FLAVOR) --suite $(SUITE) --vcpus $(VCPUS) --mem $(MEM) \
 	   --timeout $(TIMEOUT) $(if $(APPEND),--append "$(APPEND)")
 
+# The kernel tree (make rebase checks another one through this).
+KSRC ?= build/src/linux
 SHELL := /bin/bash
-.PHONY: all run test unit validate kernel guest bench bench-workloads bench-pack bench-pack-test bench-import kernel-tree export patches checkpatch bisect-build \
-	splat-baseline timings-reset timings clean distclean help
+.PHONY: all run test unit validate kernel guest rebase bench bench-workloads bench-pack bench-pack-test bench-import kernel-tree export patches checkpatch bisect-build \
+	timings-reset timings clean distclean help
 
 all: help
 
@@ -43,6 +46,13 @@ help:
 
 kernel-tree:
 	scripts/ktree.sh prepare
+
+# Move kernel/BASE's pin to TO (a package version of linux-source-6.12;
+# default the newest 6.12.y apt offers), once the series applies there,
+# kernel/src matches, checkpatch is clean and every commit builds.
+TO ?=
+rebase:
+	scripts/ktree.sh rebase $(TO)
 
 kernel:
 	scripts/kbuild.sh $(FLAVOR)
@@ -92,9 +102,11 @@ unit:
 		mkdir -p build; echo "unit-tests $$(( $$(date +%s) - t0 ))" >> build/timings.txt
 
 timings-reset:
-	@mkdir -p build && : > build/timings.txt
+	@mkdir -p build && : > build/timings.txt && : > build/upstream-reports.txt
 
 timings:
+	@echo "=== upstream kernel reports (no KVM frame; printed, not fatal): $$(awk -F'\t' '{ s += $$2 } END { print s + 0 }' build/upstream-reports.txt 2>/dev/null) ==="
+	@awk -F'\t' '{ n[$$3] += $$2 } END { for (k in n) printf "  %3d  %s\n", n[k], k }' build/upstream-reports.txt 2>/dev/null | sort -k2
 	@echo "=== where the time went (seconds) ==="
 	@awk '{ printf "  %-28s %6d\n", $$1, $$2; s += $$2 } END { printf "  %-28s %6d\n", "total", s }' build/timings.txt
 
@@ -133,19 +145,15 @@ bisect-build:
 # instead: get_maintainer.pl must put every new file under the KVM/x86 entry.
 checkpatch: kernel-tree
 	@rc=0; for f in $$(cd kernel/src && find . -type f -name '*.[ch]' | sed 's|^\./||'); do \
-		(cd build/src/linux && perl scripts/get_maintainer.pl --no-git --no-git-fallback --sections -f $$f) | \
+		(cd $(KSRC) && perl scripts/get_maintainer.pl --no-git --no-git-fallback --sections -f $$f) | \
 			grep -qx 'KERNEL VIRTUAL MACHINE FOR X86 (KVM/x86)' || { echo "$$f: no KVM/x86 MAINTAINERS entry covers it"; rc=1; }; done; \
 	for p in $$(grep -v '^#' kernel/patches/series); do \
-		out=$$(perl build/src/linux/scripts/checkpatch.pl --strict --no-tree --ignore FILE_PATH_CHANGES - < kernel/patches/$$p) || rc=1; \
+		out=$$(perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree --ignore FILE_PATH_CHANGES - < kernel/patches/$$p) || rc=1; \
 		echo "$$p: $$(echo "$$out" | grep ^total:)"; echo "$$out" | grep -E -A3 "^(ERROR|WARNING|CHECK):" || true; done; \
 	for f in $$(cd kernel/src && find . -name '*.[ch]'); do \
-		out=$$(perl build/src/linux/scripts/checkpatch.pl --strict --no-tree -f kernel/src/$$f) || rc=1; \
+		out=$$(perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree -f kernel/src/$$f) || rc=1; \
 		echo "$$f: $$(echo "$$out" | grep ^total:)"; echo "$$out" | grep -E -A3 "^(ERROR|WARNING|CHECK):" || true; done; \
 	exit $$rc
-
-# Record the splat baseline: run SUITE on the unpatched kernel of FLAVOR.
-splat-baseline:
-	scripts/splat-baseline.sh $(FLAVOR) $(SUITE)
 
 clean:
 	rm -rf build/debug build/kasan build/bench build/lockstat build/workload build/workloads build/guest build/selftests build/runs \

@@ -31,10 +31,13 @@
 #   --timeout S       kill L1 after S seconds (default 3000)
 #   --stall S|auto    kill L1 when S seconds pass without a new L2 boot
 #                     ending (at least 60) and resume as if it died; auto
-#                     (the default): 400 s until one L2 boot has ended,
-#                     then 3x the longest so far, at least 120 s (an L2
-#                     boot takes 32-53 s at the default size; up to 800 s
-#                     at quota 64: give such sizes a fixed S above that)
+#                     (the default): 300 s for L1 to boot and start the
+#                     driver, then 400 s until one L2 boot has ended, then
+#                     3x the longest so far, at least 120 s (an L2 boot
+#                     takes 32-53 s at the default size; up to 800 s at
+#                     quota 64: give such sizes a fixed S above that).
+#                     Under --smoke, whose one small L2 boot takes about
+#                     16 s: 60 s for the first L2 boot, at least 60 s.
 #   --accel A         auto | tcg | kvm (run-guest.sh)
 #   BENCH_NO_BUILD=1  use the built kernel and images as they are
 #   WL_BREAK=LAYER    test hook: fail on purpose at l1-boot, l2-boot,
@@ -54,12 +57,12 @@ set -euo pipefail
 cmdline="$*"
 policies=fifo,clock,sharded quotas=2048,96 vcpus="" l1v="" l1mem=4G mem=384 reps=3
 workloads=vm,mmap,fork,redis,redis_p16 ops=vm:50,mmap:2,fork:50 requests=500 perf=1 out="" limit=3000 accel=auto
-stall=auto
+stall=auto stall_first=400 stall_min=120 stall_boot=300
 # --smoke sets defaults that the other options may override.
 for a in "$@"; do
 	[ "$a" = --smoke ] || continue
 	policies=clock quotas=96 vcpus=1 reps=1 workloads=vm,redis ops=vm:10 requests=200 perf=0
-	out=$BUILD/workloads/smoke smoke_tag=-smoke
+	out=$BUILD/workloads/smoke smoke_tag=-smoke stall_first=60 stall_min=60
 done
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -178,12 +181,13 @@ cp "$wb/l2-initramfs.gz" "$r1/l2/initramfs.gz"
 cat "$BUILD/guest/initramfs.gz" "$wb/l1-extra.gz" >"$wb/l1-initramfs.gz"
 info "images: L2 $(du -h "$wb/l2-initramfs.gz" | cut -f1), L1 $(du -h "$wb/l1-initramfs.gz" | cut -f1)"
 
-# The watchdog's limit under --stall auto (l1_boot): 400 s while no L2
-# boot has ended (LONGEST 0), then three times the longest, at least 120 s.
+# The watchdog's limit under --stall auto (l1_boot), once the driver has
+# started: $stall_first while no L2 boot has ended (LONGEST 0), then three
+# times the longest, at least $stall_min.
 stall_limit() {
 	local l=$((3 * ${1:-0}))
-	[ "${1:-0}" -gt 0 ] || l=400
-	[ "$l" -ge 120 ] || l=120
+	[ "${1:-0}" -gt 0 ] || l=$stall_first
+	[ "$l" -ge "$stall_min" ] || l=$stall_min
 	echo "$l"
 }
 
@@ -209,21 +213,28 @@ l1_boot() {
 	# The watchdog: L1 also hangs now and then under TCG (a CPU stops
 	# taking interrupts: RCU stall warnings, no L2 boot ends). Kill its
 	# QEMU (the one that writes this run's results port) when no L2 boot
-	# ended within the limit (--stall S, or stall_limit() under auto; L1's
-	# own boot counts against the first); the caller resumes as for a
-	# dead L1.
+	# ended within the limit (--stall S, counted from L1's start; under
+	# auto, $stall_boot for L1 to start the driver, then stall_limit());
+	# the caller resumes as for a dead L1.
 	(
-		last=-1 since=$(now) lim=$stall
-		[ "$stall" = auto ] && lim=$(stall_limit "$wl_longest")
+		last=-1 since=$(now) lim=$stall started=0
+		[ "$stall" = auto ] && lim=$stall_boot
 		while sleep 5; do
 			n=$(grep -ac '^guest: wl: \[' "$run/console.log" 2>/dev/null || true)
-			if [ "${n:-0}" != "$last" ]; then
+			if [ "$stall" = auto ] && [ $started = 0 ] && grep -aq '^guest: wl: matrix' "$run/console.log" 2>/dev/null; then
+				started=1 since=$(now) last=${n:-0}
+				lim=$(stall_limit "$wl_longest")
+			elif [ "${n:-0}" != "$last" ]; then
 				last=${n:-0} since=$(now)
-				if [ "$stall" = auto ]; then
+				if [ "$stall" = auto ] && [ $started = 1 ]; then
 					lim=$(stall_limit "$(longest_l2 "$run/console.log" "$wl_longest")")
 				fi
 			elif [ $(($(now) - since)) -ge "$lim" ]; then
-				echo "no L2 boot ended for ${lim} s (after $last)" >"$run.stalled"
+				if [ $started = 1 ] || [ "$stall" != auto ]; then
+					echo "no L2 boot ended for ${lim} s (after $last)" >"$run.stalled"
+				else
+					echo "the driver did not start within ${lim} s of L1's start" >"$run.stalled"
+				fi
 				pkill -KILL -f -- "file:$run/results.txt" || true
 				exit 0
 			fi
@@ -306,6 +317,7 @@ if [ $restarts -gt 0 ]; then
 	# The last boot's results, with the runs kept from the boots that died.
 	rm -rf "$res" && cp -a "$last/results" "$res"
 	for d in "$run"/salvage/runs/*; do
+		[ -d "$d" ] || continue	# nothing was salvaged: the glob stays as is
 		n=${d##*/}
 		[ "$n" -le "$skip" ] || continue
 		rm -rf "${res:?}/runs/$n" && cp -a "$d" "$res/runs/$n"
@@ -378,6 +390,7 @@ mkdir -p "$out"
 	echo "accel=$(cat "$run/accel.txt") (L1), kvm (L2 in L1); L1 $l1v vCPUs, $l1mem"
 	echo "project=$(git -C "$TOP" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
 	echo "kernel_tree=$(git -C "$KSRC" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
+	echo "base=$(sed -n 's/^base=//p' "$BUILD/workload/base.txt" 2>/dev/null || echo unknown)"
 	echo "qemu=$(qemu-system-x86_64 --version | head -1)"
 	echo "stress-ng=$(stress-ng --version | head -1)"
 	echo "redis=$(redis-server --version | head -1)"

@@ -249,7 +249,7 @@ machine="$(nproc) CPUs, ${cpu:-unknown CPU}, ${memg} GiB RAM; L1 guest: $l1_vcpu
 accel_name=$([ "$accel" = kvm ] && echo KVM || echo TCG)
 # The kernel that booted, as it introduced itself.
 kernel=$(tr -d '\r' <"$out/console.log" | sed -n 's/.*Linux version \([^ ]*\) .*\(#[0-9][0-9]* .*\)$/\1 \2/p' | head -1)
-kernel="${kernel:-unknown}, bench flavor, tree HEAD $(git -C "$KSRC" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
+kernel="${kernel:-unknown}, bench flavor, $(base_desc), tree HEAD $(git -C "$KSRC" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
 ls_args=()
 if [ "$lockstat" = 1 ]; then
 	ls_kernel=$(tr -d '\r' <"$out_ls/console.log" | sed -n 's/.*Linux version \([^ ]*\) .*\(#[0-9][0-9]* .*\)$/\1 \2/p' | head -1)

@@ -56,5 +56,11 @@ K -j"$(jobs)" bzImage
 find "$out/arch/x86/kvm" "$out/virt/kvm" -name '*.o' ! -name '*.mod.o' -print0 |
 	xargs -0 nm --defined-only 2>/dev/null | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort -u >"$out/kvm-symbols.txt"
 [ -s "$out/kvm-symbols.txt" ] || die "no KVM symbols found in $out/arch/x86/kvm: is KVM built in?"
+# The base and the tree commit it was built from, for every result that
+# boots it (run-guest.sh copies it next to the console).
+{
+	echo "base=$(base_desc)"
+	echo "tree=$(git -C "$KSRC" log -1 --format='%h %s' 2>/dev/null)"
+} >"$out/base.txt"
 record_time "kernel-$flavor" $(($(now) - t0))
 info "built $out/arch/x86/boot/bzImage in $(($(now) - t0)) s"

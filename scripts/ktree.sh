@@ -13,7 +13,8 @@
 # ktree.sh series DIR  write the standalone series (new files included) to DIR:
 #                      one folder per kernel/patches/covers/*.cover, each with
 #                      its cover letter, checked to rebuild the tree exactly
-# ktree.sh status      say what the tree holds
+# ktree.sh status      say what the tree holds and its base
+# ktree.sh rebase [DEB] move kernel/BASE's pin (make rebase; see rebase())
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -40,27 +41,72 @@ series_patches() {
 
 src_files() { (cd "$TOP/kernel/src" && find . -type f ! -name .gitkeep | sed 's|^\./||' | sort); }
 
+# check_version TREE DEB: TREE's kernel version is the one of package
+# version DEB (6.12.117 for 6.12.117-1~deb12u1).
 check_version() {
-	local v want
-	want=$(kget VERSION)
+	local v want=${2%%-*}
 	# Not inheriting MAKEFLAGS: under a parent make, -w would add
 	# "Entering directory" lines to the output.
 	v=$(env -u MAKEFLAGS -u MAKELEVEL make -s --no-print-directory -C "$1" kernelversion 2>/dev/null) ||
 		die "$1 is not a kernel tree"
-	[ "$v" = "$want" ] || die "kernel base is $v, this project is built against $want only (kernel/BASE)"
+	[ "$v" = "$want" ] || die "$1 is Linux $v, but $(kget PACKAGE) $2 should hold $want"
 }
 
-unpack() {
-	local tarball tmp
-	tarball=$(kget TARBALL)
-	need_build_deps
-	[ -f "$tarball" ] || die "$tarball is missing although $(kget PACKAGE) is installed"
-	info "unpacking $tarball"
+# apt_get ARGS...: apt-get as root (sudo where needed), output to apt.log.
+apt_get() {
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get -q "$@" >>"$BUILD/apt.log" 2>&1
+}
+
+# fetch_base DEB: print the path of linux-source-6.12's tarball at package
+# version DEB, or fail (status 1) when apt cannot get that version. The
+# package is downloaded and unpacked under build/debs, never installed:
+# only one version can be installed at a time, and a developer's own
+# installation is left alone (it is used when it is exactly DEB).
+fetch_base() {
+	local deb=$1 pkg dir tar file
+	pkg=$(kget PACKAGE)
+	tar=usr/src/$pkg.tar.xz
+	dir=$BUILD/debs/$deb
+	[ -f "$dir/$tar" ] && { echo "$dir/$tar"; return 0; }
+	if [ "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null)" = "$deb" ] && [ -f "/$tar" ]; then
+		echo "/$tar"
+		return 0
+	fi
+	mkdir -p "$BUILD/debs"
+	# The sandbox user _apt may not write to build/: download as the caller.
+	if ! (cd "$BUILD/debs" && apt-get -q -o APT::Sandbox::User=root download "$pkg=$deb") >>"$BUILD/apt.log" 2>&1; then
+		apt_get update || true
+		(cd "$BUILD/debs" && apt-get -q -o APT::Sandbox::User=root download "$pkg=$deb") >>"$BUILD/apt.log" 2>&1 ||
+			return 1
+	fi
+	file=$BUILD/debs/${pkg}_${deb//:/%3a}_all.deb
+	[ -f "$file" ] || die "apt-get download $pkg=$deb left no $file"
+	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+	dpkg-deb --fsys-tarfile "$file" | tar -x -C "$dir.tmp" "./$tar" ||
+		die "$file holds no $tar"
+	rm -rf "$dir" && mv "$dir.tmp" "$dir"
+	rm -f "$file"
+	echo "$dir/$tar"
+}
+
+# base_candidates: every 6.12.y version of the package that apt offers,
+# newest first.
+base_candidates() {
+	apt-cache madison "$(kget PACKAGE)" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' |
+		grep -E '^6\.12\.[0-9]+-' | sort -u | sort -rV
+}
+
+# unpack_base TARBALL DEB: the tree at $KSRC, committed as 'pristine'.
+unpack_base() {
+	local tarball=$1 deb=$2 tmp
+	info "unpacking $tarball ($(kget PACKAGE) $deb)"
 	tmp=$BUILD/src/.unpack
-	rm -rf "$tmp" && mkdir -p "$tmp"
+	rm -rf "$tmp" "$KSRC" && mkdir -p "$tmp"
 	tar -xf "$tarball" -C "$tmp"
 	[ "$(find "$tmp" -mindepth 1 -maxdepth 1 | wc -l)" -eq 1 ] || die "unexpected layout in $tarball"
-	check_version "$tmp"/*
+	check_version "$tmp"/* "$deb"
 	mv "$tmp"/* "$KSRC"
 	rmdir "$tmp"
 	info "committing the pristine tree (about a minute)"
@@ -69,45 +115,119 @@ unpack() {
 	G config gc.auto 0
 	# -f: Debian's top-level .gitignore ignores everything ("/*").
 	G add -A -f
-	G commit -q -m "Linux $(kget VERSION) as shipped in Debian's $(kget PACKAGE)"
+	G commit -q -m "Linux ${deb%%-*} as shipped in Debian's $(kget PACKAGE) $deb"
 	G tag pristine
+}
+
+# apply_series: branch 'work' = pristine + kernel/patches/series, or fail
+# (status 1, the tree left at pristine) naming the patch that does not apply.
+apply_series() {
+	local p
+	G checkout -q -f -B work pristine
+	G clean -q -fd
+	for p in $(series_patches); do
+		G am -q --keep-cr "$TOP/kernel/patches/$p" >/dev/null 2>&1 || {
+			G am --abort >/dev/null 2>&1 || true
+			G checkout -q -f -B work pristine
+			info "kernel/patches/$p does not apply on $(base_used_deb)"
+			return 1
+		}
+	done
+}
+
+base_used_deb() { sed -n 's/^used=//p' "$KSRC/.git/project-base" 2>/dev/null; }
+
+# The loud line of a fallback base, printed wherever the tree is used.
+warn_fallback() {
+	local pin used
+	pin=$(sed -n 's/^pin=//p' "$KSRC/.git/project-base")
+	used=$(base_used_deb)
+	[ "$pin" = "$used" ] ||
+		info "WARNING: BUILDING ON $(kget PACKAGE) $used, NOT THE PINNED $pin (kernel/BASE): apt no longer serves $pin; $used is the newest 6.12.y the series applies to. Results record this base; 'make rebase' moves the pin."
+}
+
+# unpack: make the tree from the pinned base, or, where apt no longer has
+# it, from the newest 6.12.y that the whole series applies to.
+unpack() {
+	local pin v tarball
+	pin=$(base_pin)
+	need_build_deps
+	if tarball=$(fetch_base "$pin"); then
+		unpack_base "$tarball" "$pin"
+		printf 'pin=%s\nused=%s\n' "$pin" "$pin" >"$KSRC/.git/project-base"
+		return 0
+	fi
+	info "apt cannot get $(kget PACKAGE)=$pin (log: $BUILD/apt.log); trying the newest 6.12.y it has"
+	for v in $(base_candidates); do
+		[ "$v" != "$pin" ] || continue
+		tarball=$(fetch_base "$v") || { info "apt lists $v but cannot get it"; continue; }
+		unpack_base "$tarball" "$v"
+		printf 'pin=%s\nused=%s\n' "$pin" "$v" >"$KSRC/.git/project-base"
+		if apply_series; then
+			warn_fallback
+			return 0
+		fi
+	done
+	rm -rf "$KSRC"
+	die "apt has neither the pinned $(kget PACKAGE) $pin nor any 6.12.y the series applies to (versions listed: $(base_candidates | tr '\n' ' '))"
 }
 
 dirty() { [ -n "$(G status --porcelain --untracked-files=no)" ]; }
 
+# remove_tree: $KSRC and the worktrees made from it.
+remove_tree() {
+	local w
+	for w in $(G worktree list --porcelain 2>/dev/null | sed -n 's/^worktree //p'); do
+		[ "$w" -ef "$KSRC" ] || rm -rf "$w"
+	done
+	rm -rf "$KSRC"
+}
+
+# local_work: the tree has commits or edits that kernel/ does not hold.
+local_work() {
+	local have_head
+	[ -f "$STAMP" ] || return 1
+	read -r _ have_head <"$STAMP"
+	[ "$(G rev-parse HEAD)" != "$have_head" ] || dirty
+}
+
 prepare() {
-	local want have_head recorded p
+	local want recorded
 	mkdir -p "$BUILD/src"
 	[ -d "$KSRC/.git" ] || unpack
-	check_version "$KSRC"
+	# A tree made before bases were recorded: the pin it was made for, if
+	# its version is the pin's.
+	[ -f "$KSRC/.git/project-base" ] || {
+		check_version "$KSRC" "$(base_pin)"
+		printf 'pin=%s\nused=%s\n' "$(base_pin)" "$(base_pin)" >"$KSRC/.git/project-base"
+	}
+	# The pin moved (make rebase, a pull): a new tree, on the new base.
+	if [ "$(sed -n 's/^pin=//p' "$KSRC/.git/project-base")" != "$(base_pin)" ]; then
+		[ "${FORCE:-0}" = 1 ] || ! local_work ||
+			die "kernel/BASE pins $(base_pin), $KSRC was made for $(sed -n 's/^pin=//p' "$KSRC/.git/project-base") and has work not in kernel/ ('make export' to keep it, FORCE=1 to throw it away)"
+		info "kernel/BASE pins $(base_pin): making the tree again"
+		remove_tree
+		unpack
+	fi
+	check_version "$KSRC" "$(base_used_deb)"
+	warn_fallback
 	G rev-parse -q --verify pristine >/dev/null || die "$KSRC has no 'pristine' tag; remove it and run again"
 	want=$(want_stamp)
 	if [ -f "$STAMP" ]; then
-		read -r recorded have_head <"$STAMP"
-		local_work=0
-		if [ "$(G rev-parse HEAD)" != "$have_head" ] || dirty; then
-			local_work=1
-		fi
+		read -r recorded _ <"$STAMP"
 		# kernel/ unchanged since the tree was made: build what is there,
 		# the developer's unexported work included.
 		if [ "$recorded" = "$want" ]; then
-			[ $local_work = 0 ] || info "note: $KSRC has work not exported to kernel/ yet ('make export')"
+			! local_work || info "note: $KSRC has work not exported to kernel/ yet ('make export')"
 			return 0
 		fi
-		if [ $local_work = 1 ]; then
+		if local_work; then
 			[ "${FORCE:-0}" = 1 ] || die "kernel/ changed, but $KSRC has work that is not in kernel/ (new commits or uncommitted edits). Run 'make export' to keep it, or FORCE=1 to throw it away."
 		fi
 	fi
 	info "applying kernel/patches"
-	G checkout -q -f -B work pristine
-	G clean -q -fd
 	G tag -d sources >/dev/null 2>&1 || true	# trees made before the series carried the new files
-	for p in $(series_patches); do
-		G am -q --keep-cr "$TOP/kernel/patches/$p" || {
-			G am --abort || true
-			die "kernel/patches/$p does not apply on $(kget VERSION)"
-		}
-	done
+	apply_series || die "the series does not apply on $(base_used_deb) (see above)"
 	check_src
 	echo "$want $(G rev-parse HEAD)" >"$STAMP"
 }
@@ -225,18 +345,61 @@ standalone_series() {
 	git -C "$chk" diff --quiet HEAD "$(G rev-parse HEAD)" -- . ||
 		die "the standalone series do not rebuild the tree: git -C $chk diff HEAD $(G rev-parse --short HEAD)"
 	G worktree remove --force "$chk"
-	info "checked: applied in order onto $(kget VERSION), they give the tree exactly (git am each folder's patches but 0000, the cover letter, folder by folder)"
+	info "checked: applied in order onto $(base_desc), they give the tree exactly (git am each folder's patches but 0000, the cover letter, folder by folder)"
+}
+
+# rebase [DEB]: move the pin to package version DEB (default: the newest
+# 6.12.y apt offers). The series is applied on a tree of DEB made in
+# build/src/linux-rebase and checked there (kernel/src, checkpatch, the
+# bisect build); only then does kernel/BASE name DEB, and that tree
+# becomes build/src/linux. Nothing changes when a step fails.
+rebase() {
+	local to=${1:-} rt=$BUILD/src/linux-rebase main=$KSRC w
+	need_build_deps
+	[ -n "$to" ] || to=$(base_candidates | head -1)
+	[ -n "$to" ] || die "apt lists no 6.12.y of $(kget PACKAGE) (apt-get update?)"
+	[[ $to =~ ^6\.12\.[0-9]+- ]] || die "rebase wants a 6.12.y package version such as 6.12.118-1~deb12u1, got '$to'"
+	[ "$to" != "$(kget DEB_VERSION)" ] || { info "kernel/BASE already pins $to"; return 0; }
+	fetch_base "$to" >/dev/null || die "apt cannot get $(kget PACKAGE)=$to (log: $BUILD/apt.log)"
+	# The bisect worktree belongs to the main tree; the checks make their own.
+	if [ -d "$main/.git" ]; then
+		git -C "$main" worktree remove --force "$BUILD/src/linux-bisect" >/dev/null 2>&1 || true
+		git -C "$main" worktree prune
+	fi
+	export KERNEL_BASE_DEB=$to KSRC=$rt
+	STAMP=$KSRC/.git/project-stamp
+	[ ! -d "$rt" ] || remove_tree
+	info "rebase: the series on $to, in $rt"
+	prepare
+	[ "$(base_used_deb)" = "$to" ] || die "the tree in $rt is not $to"
+	info "rebase: checkpatch"
+	make -s -C "$TOP" checkpatch KSRC="$rt" >"$BUILD/rebase-checkpatch.log" 2>&1 ||
+		die "checkpatch fails on $to (log: $BUILD/rebase-checkpatch.log)"
+	info "rebase: the bisect build (every commit, W=1)"
+	"$TOP/scripts/bisect-build.sh" || die "the bisect build fails on $to (log: $BUILD/bisect/bisect.log)"
+	git -C "$rt" worktree remove --force "$BUILD/src/linux-bisect" >/dev/null 2>&1 || true
+	for w in $(G worktree list --porcelain | sed -n 's/^worktree //p'); do
+		[ "$w" -ef "$rt" ] || rm -rf "$w"
+	done
+	G worktree prune
+	sed -i "s/^VERSION=.*/VERSION=${to%%-*}/; s/^DEB_VERSION=.*/DEB_VERSION=$to/" "$TOP/kernel/BASE"
+	KSRC=$main
+	[ ! -d "$main" ] || remove_tree
+	mv "$rt" "$main"
+	info "kernel/BASE now pins $to: the series applies, kernel/src matches, checkpatch is clean and every commit builds; commit kernel/BASE and run make test"
 }
 
 case "${1:-}" in
 prepare) prepare ;;
+rebase) rebase "${2:-}" ;;
 export) export_tree ;;
 series) [ -n "${2:-}" ] || die "usage: ktree.sh series DIR"; standalone_series "$2" ;;
 status)
 	[ -d "$KSRC/.git" ] || { echo "no tree"; exit 0; }
+	echo "base: $(base_desc)"
 	G log --oneline -1 pristine
 	G log --oneline pristine..HEAD
 	dirty && echo "(uncommitted edits)" || true
 	;;
-*) die "usage: ktree.sh prepare|export|series DIR|status" ;;
+*) die "usage: ktree.sh prepare|export|series DIR|status|rebase [DEB]" ;;
 esac

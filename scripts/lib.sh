@@ -22,6 +22,27 @@ check_flavor() {
 # kget KEY: a value from kernel/BASE.
 kget() { sed -n "s/^$1=//p" "$TOP/kernel/BASE"; }
 
+# base_pin: the package version of linux-source-6.12 the tree must be made
+# from. KERNEL_BASE_DEB overrides kernel/BASE (to test the fallback with a
+# version the archive does not have, and for `make rebase`).
+base_pin() { echo "${KERNEL_BASE_DEB:-$(kget DEB_VERSION)}"; }
+
+# base_desc [KSRC]: the base a tree was made from, in words, for results:
+# "linux-source-6.12 6.12.117-1~deb12u1" or, after a fallback, the version
+# used and the pin it stands in for. Empty for a tree made before bases
+# were recorded.
+base_desc() {
+	local f=${1:-$KSRC}/.git/project-base pin used
+	[ -f "$f" ] || return 0
+	pin=$(sed -n 's/^pin=//p' "$f")
+	used=$(sed -n 's/^used=//p' "$f")
+	if [ "$pin" = "$used" ]; then
+		echo "$(kget PACKAGE) $used"
+	else
+		echo "$(kget PACKAGE) $used (FALLBACK: the pinned $pin is not in the archive)"
+	fi
+}
+
 # need_pkgs CMD:PKG ...: install the Debian packages whose command or file is
 # missing. Idempotent; fails loudly when apt-get cannot help.
 need_pkgs() {
@@ -55,8 +76,7 @@ need_build_deps() {
 	mkdir -p "$BUILD"
 	need_pkgs gcc:gcc make:make flex:flex bison:bison bc:bc cpio:cpio \
 		/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev \
-		xz:xz-utils git:git perl:perl "$(kget TARBALL):$(kget PACKAGE)" \
-		/bin/busybox:busybox-static
+		xz:xz-utils git:git perl:perl /bin/busybox:busybox-static
 }
 
 need_run_deps() {

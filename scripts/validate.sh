@@ -17,7 +17,9 @@
 #
 # A cell fails on any failed test (a failed KVM_RUN, a data mismatch and a
 # leak are test failures), a skipped test, a missing result, or a kernel
-# report that is not in the flavor's baseline (scripts/splat-check.py).
+# report that can be the series' fault (scripts/splat-check.py: any with a
+# KVM frame, every KASAN, lockdep, WARNING and BUG). Core-kernel KCSAN
+# reports with no KVM frame are counted in the table as upstream.
 # Knobs (space- or comma-separated):
 #   VALIDATE_SUITES (evict upstream stress)  VALIDATE_POLICIES (fifo clock
 #   sharded)  VALIDATE_FLAVORS (debug kasan)  VALIDATE_VCPUS (2: L1 vCPUs)
@@ -58,6 +60,7 @@ done
 # The tree the kernels were built from, not the one at the end: a
 # developer may commit in the tree while the suites run.
 built_from=$(git -C "$KSRC" log -1 --format='%h %s')
+base=$(base_desc)
 
 rows=()
 nfail=0
@@ -77,8 +80,8 @@ for f in $flavors; do
 				ntests=$(grep -c . "$d/results/summary.tsv" || true)
 				npass=$(awk '$2 == 0' "$d/results/summary.tsv" | wc -l)
 			fi
-			# "(N report(s) in all, M baseline)" or "FAIL: N new report(s)".
-			reports=$(sed -n 's/^splat-check: FAIL: \([0-9]*\) new.*/\1 new/p; s/^splat-check: PASS: no new reports (\([0-9]*\) report.*, \([0-9]*\) baseline)/0 new (\2 baseline)/p' "$d/splats.txt" 2>/dev/null | head -1)
+			# "F failing (U upstream)" from splat-check's verdict line.
+			reports=$(sed -n 's/^splat-check: FAIL: \([0-9]*\) report(s) fail the run ([0-9]* report(s) in all, \([0-9]*\) upstream).*/\1 failing (\2 upstream)/p; s/^splat-check: PASS: no report fails the run ([0-9]* report(s) in all, \([0-9]*\) upstream)/0 failing (\1 upstream)/p' "$d/splats.txt" 2>/dev/null | head -1)
 			verdict=PASS
 			if [ "$rc" != 0 ]; then
 				verdict=FAIL
@@ -92,7 +95,7 @@ for f in $flavors; do
 done
 
 {
-	echo "make validate, $(date -u +%Y-%m-%d), kernel tree HEAD $built_from, $(($(now) - t_all)) s in all${extra:+, extra kernel parameters: $extra}"
+	echo "make validate, $(date -u +%Y-%m-%d), $base, kernel tree HEAD $built_from, $(($(now) - t_all)) s in all${extra:+, extra kernel parameters: $extra}"
 	echo
 	echo "| suite | policy | flavor | result | tests passed | time s | kernel reports |"
 	echo "|---|---|---|---|---:|---:|---|"

@@ -221,7 +221,7 @@ def write_report(res, out, rows, failed):
              "bench/report/workloads_report.py /tmp/r --out bench/results/workloads`; "
              "rerun it all: `make bench-workloads`.\n")
     L.append("## Where and how it ran\n")
-    for k in ("command", "date", "host", "accel", "policies", "workloads", "project", "kernel_tree",
+    for k in ("command", "date", "host", "accel", "policies", "workloads", "project", "kernel_tree", "base",
               "qemu", "stress-ng", "redis", "seconds", "l1_restarts"):
         if k in meta:
             L.append(f"- {k}: `{meta[k]}`")

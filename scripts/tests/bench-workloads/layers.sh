@@ -36,40 +36,50 @@ expect workload 'results/runs/1/l2/l2.log'
 expect perf '../run-break-perf-perf1/results/runs/1/perf.log' --perf 1
 # survive HOOK WANT ARGS...: L1 dies or hangs after its first run (the
 # driver's hook); the run fails over with a message containing WANT, the
-# run L1 sent is kept, a second L1 boot runs the other, and the results
-# hold both (with their L2 results) and the restart in meta.txt.
+# run L1 sent is kept, a later L1 boot runs the other, and the results
+# hold both (with their L2 results) and the restart in meta.txt. A
+# genuine extra restart (L1 under TCG stalls now and then by itself) is
+# tolerated and reported; the injected one must come first. The resume
+# path must print no shell error (a glob that matched nothing once made
+# `[` complain).
 survive() {
-	local hook=$1 want=$2 out rc res
+	local hook=$1 want=$2 out rc res r
 	shift 2
 	n=$((n + 1))
 	out=$(WL_BREAK=$hook BENCH_NO_BUILD=1 scripts/bench-workloads.sh --smoke --reps 2 \
 		--out "build/workloads/break-$hook" "$@" 2>&1)
 	rc=$?
 	res=build/workloads/run-break-$hook/results
+	r=$(sed -n 's/^l1_restarts=\([0-9]*\).*/\1/p' "$res/meta.txt" 2>/dev/null)
 	if [ $rc != 0 ]; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: the run failed: $(tail -n 3 <<<"$out")"
 	elif ! grep -q "$want.*L1 boots again for the rest (1 of 4)" <<<"$out"; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: no '$want' and restart: $(grep -m1 'layer l1' <<<"$out")"
+	elif grep -E 'line [0-9]+: |integer expression expected|unary operator expected|No such file' <<<"$out"; then
+		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: the run printed shell errors (above)"
 	elif [ "$(awk 'NR > 1 { printf "%s:%s ", $1, $7 }' "$res/runs.tsv")" != "1:ok 2:ok " ]; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: runs.tsv is not runs 1 and 2, ok: $(cat "$res/runs.tsv")"
 	elif [ ! -s "$res/runs/1/l2/summary.tsv" ] || [ ! -s "$res/runs/2/l2/summary.tsv" ]; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: a run's L2 results are missing in $res/runs"
-	elif ! grep -q "^l1_restarts=1 (after 1 runs: $want" "$res/meta.txt"; then
+	elif ! grep -q "^l1_restarts=$r (after 1 runs: $want" "$res/meta.txt" || [ "${r:-0}" -lt 1 ]; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: meta.txt lacks the restart: $(grep l1_restarts "$res/meta.txt")"
 	else
 		echo "ok: WL_BREAK=$hook -> $(grep -m1 'L1 boots again' <<<"$out")"
+		[ "$r" = 1 ] || echo "note: WL_BREAK=$hook: $((r - 1)) genuine L1 restart(s) beside the injected one: $(grep l1_restarts "$res/meta.txt")"
 	fi
 }
 survive l1-crash 'layer l1: L1 died during the matrix after 1 L2 boots'
 # The watchdog (--stall auto, the default) kills the hung L1 once three
-# times the first L2 boot's time, at least 120 s, has passed without
-# another L2 boot ending.
+# times the first L2 boot's time, at least 60 s under --smoke, has passed
+# without another L2 boot ending: a stall costs the smoke about a minute.
 survive l1-stall 'layer l1: L1 stalled during the matrix after 1 L2 boots (no L2 boot ended for [0-9]* s'
 n=$((n + 1))
 d=$(grep -aoE '^guest: wl: \[1/.*\(([0-9]+)s\)' build/workloads/run-break-l1-stall/console.log | sed -E 's/.*\(([0-9]+)s\)$/\1/')
-want=$((3 * ${d:-0})); [ "$want" -ge 120 ] || want=120
+want=$((3 * ${d:-0})); [ "$want" -ge 60 ] || want=60
 if [ -z "$d" ] || ! grep -q "no L2 boot ended for $want s (after 1)" build/workloads/run-break-l1-stall.stalled; then
 	fail=$((fail + 1)); echo "FAIL: --stall auto: first L2 boot ${d:-?} s, want a $want s limit, got: $(cat build/workloads/run-break-l1-stall.stalled 2>&1)"
+elif [ "$want" -gt 90 ]; then
+	fail=$((fail + 1)); echo "FAIL: --stall auto: the smoke's limit is $want s (first L2 boot $d s): a stall would cost it more than about a minute"
 else
 	echo "ok: --stall auto: first L2 boot $d s -> limit $want s"
 fi
