@@ -13,6 +13,8 @@
 #   make bench-workloads  stress-ng and redis in a nested L2 guest on the
 #                   shadow MMU, per policy, with flame graphs ->
 #                   bench/results/workloads/ (WL_ARGS: scripts/bench-workloads.sh)
+#   make hang-count L1 hangs per L2 boot under TCG: the series against the
+#                   pristine kernel -> bench/results/hangs/
 #   make bench-pack the benchmark as one tarball for a host without packages
 #                   (make bench-pack-test: run it in a chroot without QEMU)
 #   make bench-import FROM=results.tar.gz -> bench/results/hosts/<tag>/
@@ -36,7 +38,7 @@ RUNFLAGS = --flavor $(FLAVOR) --suite $(SUITE) --vcpus $(VCPUS) --mem $(MEM) \
 # The kernel tree (make rebase checks another one through this).
 KSRC ?= build/src/linux
 SHELL := /bin/bash
-.PHONY: all run test unit validate kernel guest rebase bench bench-workloads bench-pack bench-pack-test bench-import kernel-tree export patches checkpatch bisect-build \
+.PHONY: all run test unit validate kernel guest rebase hang-count bench bench-workloads bench-pack bench-pack-test bench-import kernel-tree export patches checkpatch bisect-build \
 	timings-reset timings clean distclean help
 
 all: help
@@ -71,6 +73,13 @@ bench:
 WL_ARGS ?=
 bench-workloads:
 	scripts/bench-workloads.sh $(WL_ARGS)
+
+# L1 hangs and deaths per L2 boot under TCG, the series against the
+# pristine kernel (BOOTS per side, BLOCK per L1 boot; see the script).
+BOOTS ?= 100
+BLOCK ?= 10
+hang-count:
+	scripts/hang-count.sh $(BOOTS) $(BLOCK)
 
 # The validation matrix: suites x policies x debug/KASAN kernels, one
 # table (VALIDATE_* knobs: see scripts/validate.sh).

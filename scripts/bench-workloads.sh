@@ -7,7 +7,8 @@
 # policy runs in the same L1 boot, interleaved (bench/workloads/l1-driver).
 # Results: bench/results/workloads/ (REPORT.md, flame graphs, the raw data).
 #
-#   --policies LIST   fifo,clock,sharded
+#   --policies LIST   fifo,clock,sharded; or stock alone: the kernel's own
+#                     eviction, kvm.shadow_evict untouched (a pristine kernel)
 #   --quotas LIST     L2 shadow-page quotas in pages, >= 64 (default 2048,96:
 #                     the L2's page tables fit (nothing recycled), and
 #                     eviction all the time (hundreds to thousands of pages
@@ -39,6 +40,11 @@
 #                     Under --smoke, whose one small L2 boot takes about
 #                     16 s: 60 s for the first L2 boot, at least 60 s.
 #   --accel A         auto | tcg | kvm (run-guest.sh)
+#   --kernel DIR      a built workload kernel (O= folder) to boot as L1 and
+#                     L2 instead of build/workload, e.g. the pristine one;
+#                     it is used as it is
+#   --restarts N      L1 boots again at most N times after dying or
+#                     stalling mid-matrix (default 4)
 #   BENCH_NO_BUILD=1  use the built kernel and images as they are
 #   WL_BREAK=LAYER    test hook: fail on purpose at l1-boot, l2-boot,
 #                     workload or perf; stop L1 dead after its first run
@@ -49,7 +55,7 @@
 # logs stay in build/workloads/run-NAME*. L1 sends each run to the host as
 # it ends; if L1 dies or stalls mid-matrix (under TCG it sometimes does:
 # README, "Known problem") the runs it finished are kept and L1 is booted
-# again to run the rest, at most 4 times (run-NAME-resume1..4; meta.txt counts
+# again to run the rest, at most 4 times (--restarts; run-NAME-resumeN; meta.txt counts
 # the restarts and REPORT.md shows them).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -57,6 +63,7 @@ set -euo pipefail
 cmdline="$*"
 policies=fifo,clock,sharded quotas=2048,96 vcpus="" l1v="" l1mem=4G mem=384 reps=3
 workloads=vm,mmap,fork,redis,redis_p16 ops=vm:50,mmap:2,fork:50 requests=500 perf=1 out="" limit=3000 accel=auto
+restarts_max=4 kdir=""
 stall=auto stall_first=400 stall_min=120 stall_boot=300
 # --smoke sets defaults that the other options may override.
 for a in "$@"; do
@@ -67,7 +74,7 @@ done
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--policies | --quotas | --vcpus | --l1-vcpus | --l1-mem | --mem | --reps | --workloads | --ops | \
-		--requests | --perf | --out | --timeout | --stall | --accel) [ $# -ge 2 ] || die "option $1 needs a value" ;;
+		--requests | --perf | --out | --timeout | --stall | --accel | --kernel | --restarts) [ $# -ge 2 ] || die "option $1 needs a value" ;;
 	esac
 	case "$1" in
 	--policies) policies=$2; shift ;;
@@ -86,6 +93,8 @@ while [ $# -gt 0 ]; do
 	--timeout) limit=$2; shift ;;
 	--stall) stall=$2; shift ;;
 	--accel) accel=$2; shift ;;
+	--kernel) kdir=$2; shift ;;
+	--restarts) restarts_max=$2; shift ;;
 	*) die "unknown option '$1' (see the top of $0)" ;;
 	esac
 	shift
@@ -102,7 +111,7 @@ each() {
 	[[ $2 =~ ^[^,]+(,[^,]+)*$ ]] || die "$1 wants a comma-separated list, got '$2'"
 	for x in ${2//,/ }; do "$3" "$1" "$x"; done
 }
-is_policy() { case "$2" in fifo | clock | sharded) ;; *) die "$1: unknown policy '$2' (fifo, clock, sharded)" ;; esac; }
+is_policy() { case "$2" in fifo | clock | sharded) ;; *) die "$1: unknown policy '$2' (fifo, clock, sharded; or stock alone)" ;; esac; }
 is_quota() { int "$1" "$2" 64 1000000; }
 is_vcpus() { int "$1" "$2" 1 16; [ "$2" -le "$l1v" ] || die "$1: $2 L2 vCPUs is more than the L1's $l1v (--l1-vcpus)"; }
 is_ops() {
@@ -111,7 +120,12 @@ is_ops() {
 }
 is_workload() { case "$2" in vm | mmap | fork | redis | redis_p16) ;; *) die "$1: unknown workload '$2' (vm, mmap, fork, redis, redis_p16)" ;; esac; }
 int --l1-vcpus "$l1v" 1 16
-each --policies "$policies" is_policy
+[ "$policies" = stock ] || each --policies "$policies" is_policy
+int --restarts "$restarts_max" 0 1000
+if [ -n "$kdir" ]; then
+	kdir=$(cd "$kdir" 2>/dev/null && pwd) || die "--kernel: no folder $kdir"
+	[ -f "$kdir/arch/x86/boot/bzImage" ] || die "--kernel: no built kernel in $kdir (arch/x86/boot/bzImage)"
+fi
 each --quotas "$quotas" is_quota
 each --vcpus "$vcpus" is_vcpus
 each --workloads "$workloads" is_workload
@@ -140,14 +154,15 @@ mkdir -p "$wb"
 need_pkgs stress-ng:stress-ng redis-server:redis-server redis-benchmark:redis-tools
 [ "$perf" = 0 ] || need_pkgs /usr/bin/perf:linux-perf python3:python3
 if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
-	for f in workload/arch/x86/boot/bzImage guest/initramfs.gz; do
-		[ -f "$BUILD/$f" ] || die "BENCH_NO_BUILD=1 but $BUILD/$f is missing"
+	for f in "${kdir:-$BUILD/workload}/arch/x86/boot/bzImage" "$BUILD/guest/initramfs.gz"; do
+		[ -f "$f" ] || die "BENCH_NO_BUILD=1 but $f is missing"
 	done
 else
-	"$TOP/scripts/kbuild.sh" workload
+	[ -n "$kdir" ] || "$TOP/scripts/kbuild.sh" workload
 	"$TOP/scripts/guest.sh"
 fi
-kernel=$BUILD/workload/arch/x86/boot/bzImage
+kdir=${kdir:-$BUILD/workload}
+kernel=$kdir/arch/x86/boot/bzImage
 t1=$(now)
 
 # The L2 image: busybox, the workloads and their libraries, l2-init.
@@ -242,7 +257,7 @@ l1_boot() {
 	) &
 	local dog=$!
 	rm -f "$run.stalled"
-	KERNEL_DIR=$BUILD/workload INITRD=$wb/l1-initramfs.gz "$TOP/scripts/run-guest.sh" --flavor workload \
+	KERNEL_DIR=$kdir INITRD=$wb/l1-initramfs.gz "$TOP/scripts/run-guest.sh" --flavor workload \
 		--suite workloads --vcpus "$l1v" --mem "$l1mem" --timeout "$limit" --accel "$accel" \
 		--append "$append" --out "$run"
 	rc=$?
@@ -258,7 +273,10 @@ l1_boot() {
 		# The driver's progress lines tell a crash mid-matrix from a boot
 		# that never reached it.
 		done_runs=$(grep -c '^guest: wl: \[' "$run/console.log" 2>/dev/null || true)
-		if [ -f "$run.stalled" ]; then
+		if [ -f "$run.stalled" ] && grep -q 'the driver did not start' "$run.stalled"; then
+			why="layer l1-boot: L1 hung before the driver started ($(cat "$run.stalled"); $(grep -m1 -aoE 'rcu: INFO: .*|BUG: .*' "$run/console.log" | tr -d '\r' || echo 'no kernel warning')) (console: $run/console.log)"
+			died=1
+		elif [ -f "$run.stalled" ]; then
 			why="layer l1: L1 stalled during the matrix after ${done_runs:-0} L2 boots ($(cat "$run.stalled"); $(grep -m1 -aoE 'rcu: INFO: .*|BUG: .*' "$run/console.log" | tr -d '\r' || echo 'no kernel warning')) (console: $run/console.log)"
 			died=1
 		elif [ "${done_runs:-0}" -gt 0 ] || grep -q '^guest: wl: matrix' "$run/console.log" 2>/dev/null; then
@@ -303,14 +321,14 @@ salvage() {
 tboot=0
 run=$wb/run-${out##*/}
 res=$run/results
-rm -rf "$run" "$run"-resume[1-4] "$run"-perf[12]
+rm -rf "$run" "$run"-resume[0-9]* "$run"-perf[12]
 skip=0 restarts=0 last=$run
 until l1_boot "$last" "$policies" "$quotas" "$vcpus" "$reps" 0 $skip; do
-	[ "$died" = 1 ] && [ $restarts -lt 4 ] || die "$why"
+	[ "$died" = 1 ] && [ $restarts -lt "$restarts_max" ] || die "$why"
 	salvage "$last"
 	restarts=$((restarts + 1))
 	echo "l1_restart_$restarts=after $skip runs: ${why%% (console:*}" >>"$run/restarts.txt"
-	info "$why; $skip runs kept; L1 boots again for the rest ($restarts of 4)"
+	info "$why; $skip runs kept; L1 boots again for the rest ($restarts of $restarts_max)"
 	last=$run-resume$restarts
 done
 if [ $restarts -gt 0 ]; then
@@ -368,10 +386,10 @@ if [ "$perf" = 1 ]; then
 		rm -rf "$p" && mkdir -p "$p"
 		gunzip -c "$g" >"$p/perf.data"
 		# L1's kernel symbols come from its vmlinux (same build).
-		(cd "$p" && perf script -k "$BUILD/workload/vmlinux" -F comm,tid,period,ip,sym >script.txt 2>script.err) ||
+		(cd "$p" && perf script -k "$kdir/vmlinux" -F comm,tid,period,ip,sym >script.txt 2>script.err) ||
 			die "layer perf: perf script failed on $g: $(tail -2 "$p/script.err")"
 		# What `perf script report flamegraph` runs.
-		(cd "$p" && perf script -k "$BUILD/workload/vmlinux" -s "$fg" -- --template "$tmpl" -o flame.html) \
+		(cd "$p" && perf script -k "$kdir/vmlinux" -s "$fg" -- --template "$tmpl" -o flame.html) \
 			>"$p/flame.log" 2>&1 && [ -s "$p/flame.html" ] ||
 			die "layer report: perf's flamegraph.py failed: $(tail -2 "$p/flame.log")"
 		gzip -9 -c "$p/script.txt" >"$res/perf/$pol.script.gz"
@@ -389,8 +407,9 @@ mkdir -p "$out"
 	echo "host=$(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 	echo "accel=$(cat "$run/accel.txt") (L1), kvm (L2 in L1); L1 $l1v vCPUs, $l1mem"
 	echo "project=$(git -C "$TOP" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
-	echo "kernel_tree=$(git -C "$KSRC" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
-	echo "base=$(sed -n 's/^base=//p' "$BUILD/workload/base.txt" 2>/dev/null || echo unknown)"
+	echo "kernel_tree=$(sed -n 's/^tree=//p' "$kdir/base.txt" 2>/dev/null | grep . || echo unknown)"
+	echo "base=$(sed -n 's/^base=//p' "$kdir/base.txt" 2>/dev/null || echo unknown)"
+	echo "kernel=$kdir"
 	echo "qemu=$(qemu-system-x86_64 --version | head -1)"
 	echo "stress-ng=$(stress-ng --version | head -1)"
 	echo "redis=$(redis-server --version | head -1)"
@@ -400,7 +419,7 @@ mkdir -p "$out"
 rm -rf "$out/data" && mkdir -p "$out/data"
 tar -C "$res" -czf "$out/data/results.tar.gz" --exclude='perf/*.data.gz' --exclude='perf/flame-*' .
 # The consoles' progress lines (what REPORT.md calls data/run.log).
-for c in "$run" "$run"-resume[1-4] "$run"-perf1 "$run"-perf2; do
+for c in "$run" $(for i in $(seq 1 "$restarts"); do echo "$run-resume$i"; done) "$run"-perf1 "$run"-perf2; do
 	[ -f "$c/console.log" ] && { echo "== ${c##*/}"; grep -a '^guest:' "$c/console.log" | tr -d '\r'; }
 done >"$out/data/run.log"
 [ "$perf" = 0 ] || { mkdir -p "$out/flame" && cp "$res"/perf/flame-*.html "$out/flame/"; }

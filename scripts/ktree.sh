@@ -104,7 +104,9 @@ unpack_base() {
 	info "unpacking $tarball ($(kget PACKAGE) $deb)"
 	tmp=$BUILD/src/.unpack
 	rm -rf "$tmp" "$KSRC" && mkdir -p "$tmp"
-	tar -xf "$tarball" -C "$tmp"
+	# -m: files dated now, so that builds made from an earlier base are
+	# rebuilt (the archive's dates are older than their objects).
+	tar -xmf "$tarball" -C "$tmp"
 	[ "$(find "$tmp" -mindepth 1 -maxdepth 1 | wc -l)" -eq 1 ] || die "unexpected layout in $tarball"
 	check_version "$tmp"/* "$deb"
 	mv "$tmp"/* "$KSRC"
@@ -122,10 +124,11 @@ unpack_base() {
 # apply_series: branch 'work' = pristine + kernel/patches/series, or fail
 # (status 1, the tree left at pristine) naming the patch that does not apply.
 apply_series() {
-	local p
+	local p list
+	list=$(series_patches) || exit 1
 	G checkout -q -f -B work pristine
 	G clean -q -fd
-	for p in $(series_patches); do
+	for p in $list; do
 		G am -q --keep-cr "$TOP/kernel/patches/$p" >/dev/null 2>&1 || {
 			G am --abort >/dev/null 2>&1 || true
 			G checkout -q -f -B work pristine
@@ -157,7 +160,11 @@ unpack() {
 		printf 'pin=%s\nused=%s\n' "$pin" "$pin" >"$KSRC/.git/project-base"
 		return 0
 	fi
-	info "apt cannot get $(kget PACKAGE)=$pin (log: $BUILD/apt.log); trying the newest 6.12.y it has"
+	# Only a version apt no longer lists is replaced; one it lists but could
+	# not fetch (the network, the disk) is an error, not a reason to move.
+	! base_candidates | grep -qxF -- "$pin" ||
+		die "apt lists $(kget PACKAGE)=$pin but could not fetch or unpack it (log: $BUILD/apt.log)"
+	info "apt no longer has $(kget PACKAGE)=$pin (log: $BUILD/apt.log); trying the newest 6.12.y it has"
 	for v in $(base_candidates); do
 		[ "$v" != "$pin" ] || continue
 		tarball=$(fetch_base "$v") || { info "apt lists $v but cannot get it"; continue; }
@@ -174,13 +181,32 @@ unpack() {
 
 dirty() { [ -n "$(G status --porcelain --untracked-files=no)" ]; }
 
-# remove_tree: $KSRC and the worktrees made from it.
+# remove_tree: $KSRC and the worktrees made from it. Only a tree with its
+# own .git folder: git must never look further up (the project's own
+# repository) for the worktrees to remove.
 remove_tree() {
 	local w
-	for w in $(G worktree list --porcelain 2>/dev/null | sed -n 's/^worktree //p'); do
-		[ "$w" -ef "$KSRC" ] || rm -rf "$w"
-	done
-	rm -rf "$KSRC"
+	[ -e "$KSRC" ] || return 0
+	[ -d "$KSRC/.git" ] || die "$KSRC is not a kernel tree made by this script (no .git folder); remove it by hand"
+	while IFS= read -r w; do
+		[ -n "$w" ] && ! [ "$w" -ef "$KSRC" ] && rm -rf -- "$w"
+	done < <(git --git-dir="$KSRC/.git" worktree list --porcelain 2>/dev/null | sed -n 's/^worktree //p')
+	rm -rf -- "$KSRC"
+}
+
+# set_aside: move the tree out of the way, whole (branches, stash and
+# untracked files included), to build/src/linux.old-N; its worktrees are
+# removed (they are rebuilt from the tree where needed).
+set_aside() {
+	local n=1 w
+	[ -d "$KSRC/.git" ] || return 0
+	while [ -e "$KSRC.old-$n" ]; do n=$((n + 1)); done
+	while IFS= read -r w; do
+		[ -n "$w" ] && ! [ "$w" -ef "$KSRC" ] && rm -rf -- "$w"
+	done < <(git --git-dir="$KSRC/.git" worktree list --porcelain 2>/dev/null | sed -n 's/^worktree //p')
+	git --git-dir="$KSRC/.git" worktree prune
+	mv "$KSRC" "$KSRC.old-$n"
+	info "the previous tree is kept in $KSRC.old-$n (remove it when done with it)"
 }
 
 # local_work: the tree has commits or edits that kernel/ does not hold.
@@ -192,25 +218,32 @@ local_work() {
 }
 
 prepare() {
-	local want recorded
+	local want recorded v
 	mkdir -p "$BUILD/src"
 	[ -d "$KSRC/.git" ] || unpack
 	# A tree made before bases were recorded: the pin it was made for, if
 	# its version is the pin's.
-	[ -f "$KSRC/.git/project-base" ] || {
-		check_version "$KSRC" "$(base_pin)"
-		printf 'pin=%s\nused=%s\n' "$(base_pin)" "$(base_pin)" >"$KSRC/.git/project-base"
-	}
+	if [ ! -f "$KSRC/.git/project-base" ]; then
+		v=$(env -u MAKEFLAGS -u MAKELEVEL make -s --no-print-directory -C "$KSRC" kernelversion 2>/dev/null) ||
+			die "$KSRC is not a kernel tree"
+		if [ "$v" = "$(base_pin | sed 's/-.*//')" ]; then
+			printf 'pin=%s\nused=%s\n' "$(base_pin)" "$(base_pin)" >"$KSRC/.git/project-base"
+		else
+			# Another base: the pin-moved path below makes it again.
+			printf 'pin=unrecorded-%s\nused=unrecorded-%s\n' "$v" "$v" >"$KSRC/.git/project-base"
+		fi
+	fi
 	# The pin moved (make rebase, a pull): a new tree, on the new base.
 	if [ "$(sed -n 's/^pin=//p' "$KSRC/.git/project-base")" != "$(base_pin)" ]; then
 		[ "${FORCE:-0}" = 1 ] || ! local_work ||
-			die "kernel/BASE pins $(base_pin), $KSRC was made for $(sed -n 's/^pin=//p' "$KSRC/.git/project-base") and has work not in kernel/ ('make export' to keep it, FORCE=1 to throw it away)"
+			die "kernel/BASE pins $(base_pin), $KSRC was made for $(sed -n 's/^pin=//p' "$KSRC/.git/project-base") and has work not in kernel/ ('make export' to keep it, FORCE=1 to set it aside and go on)"
 		info "kernel/BASE pins $(base_pin): making the tree again"
-		remove_tree
+		set_aside
 		unpack
 	fi
 	check_version "$KSRC" "$(base_used_deb)"
 	warn_fallback
+	[ "$(base_used_deb)" = "$(base_pin)" ] || info "(a tree made on the fallback stays so until the pin moves; to retry the pin, remove $KSRC)"
 	G rev-parse -q --verify pristine >/dev/null || die "$KSRC has no 'pristine' tag; remove it and run again"
 	want=$(want_stamp)
 	if [ -f "$STAMP" ]; then
@@ -356,7 +389,11 @@ standalone_series() {
 rebase() {
 	local to=${1:-} rt=$BUILD/src/linux-rebase main=$KSRC w
 	need_build_deps
-	[ -n "$to" ] || to=$(base_candidates | head -1)
+	# The main tree is replaced at the end: refuse now, not after the checks.
+	if [ -d "$main/.git" ] && [ "${FORCE:-0}" != 1 ] && local_work; then
+		die "$main has work not in kernel/ ('make export' to keep it, FORCE=1 to set it aside)"
+	fi
+	[ -n "$to" ] || to=$(base_candidates | head -1 || true)
 	[ -n "$to" ] || die "apt lists no 6.12.y of $(kget PACKAGE) (apt-get update?)"
 	[[ $to =~ ^6\.12\.[0-9]+- ]] || die "rebase wants a 6.12.y package version such as 6.12.118-1~deb12u1, got '$to'"
 	[ "$to" != "$(kget DEB_VERSION)" ] || { info "kernel/BASE already pins $to"; return 0; }
@@ -384,7 +421,7 @@ rebase() {
 	G worktree prune
 	sed -i "s/^VERSION=.*/VERSION=${to%%-*}/; s/^DEB_VERSION=.*/DEB_VERSION=$to/" "$TOP/kernel/BASE"
 	KSRC=$main
-	[ ! -d "$main" ] || remove_tree
+	set_aside
 	mv "$rt" "$main"
 	info "kernel/BASE now pins $to: the series applies, kernel/src matches, checkpatch is clean and every commit builds; commit kernel/BASE and run make test"
 }

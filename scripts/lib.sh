@@ -32,7 +32,9 @@ base_pin() { echo "${KERNEL_BASE_DEB:-$(kget DEB_VERSION)}"; }
 # used and the pin it stands in for. Empty for a tree made before bases
 # were recorded.
 base_desc() {
-	local f=${1:-$KSRC}/.git/project-base pin used
+	local f pin used
+	# A worktree's .git is a file: the record sits in the common git dir.
+	f=$(git -C "${1:-$KSRC}" rev-parse --path-format=absolute --git-common-dir 2>/dev/null)/project-base
 	[ -f "$f" ] || return 0
 	pin=$(sed -n 's/^pin=//p' "$f")
 	used=$(sed -n 's/^used=//p' "$f")

@@ -13,7 +13,8 @@ two kvm_host.h headers, whose code runs in those directories' functions.
     touch. It is printed in full, counted, and listed in the file given
     with --upstream-out, but it never fails the run: upstream 6.12 has more
     rare benign races than any list of seen signatures would ever hold.
-  - An RCU-stall or hung-task report fails it when it names a KVM function
+  - An RCU-stall, soft-lockup, workqueue-lockup or hung-task report fails
+    it when it names a KVM function
     or when the run's tests failed too (--tests-failed): a stall that
     broke nothing and shows no KVM code is the emulator's slow CPU.
 In a KCSAN stack, two kinds of frames below a boundary are not counted,
@@ -30,8 +31,9 @@ because the code that raced does not run on their behalf:
   Frames the unwinder marks unreliable ("? ") are never a boundary. An
   RCU stall's or hung task's stack is not cut: the interrupted code is
   the code that stalled.
-Every instance of a signature is judged: one that fails the run does so
-even if an earlier one with the same signature did not.
+Every instance of a signature is judged on its own: one that fails the
+run does so even if another with the same signature did not, and the two
+are counted apart.
 
 usage: splat-check.py CONSOLE_LOG --kvm-symbols FILE [--tests-failed]
                       [--upstream-out FILE]
@@ -49,6 +51,9 @@ HEADERS = [
     (re.compile(r'WARNING: CPU: \d+ PID: \d+ at (\S+) (.*)'), 'WARNING'),
     (re.compile(r'WARNING: (.*)'), 'lockdep'),
     (re.compile(r'kernel BUG at (.*)'), 'BUG'),
+    # The soft-lockup and workqueue watchdogs say "BUG" but, like an RCU
+    # stall, report a CPU that made no progress: judged as stalls.
+    (re.compile(r'BUG: (soft lockup|workqueue lockup)\b.*'), 'lockup'),
     (re.compile(r'BUG: (.*)'), 'BUG'),
     (re.compile(r'(?:rcu: )?INFO: (rcu_\w+ (?:self-)?detected (?:stalls?|expedited stalls?).*)'), 'RCU stall'),
     (re.compile(r'INFO: task (\S+) blocked for more than'), 'hung task'),
@@ -112,6 +117,7 @@ def split_reports(lines):
 IRQ_ENTRY = re.compile(r'^(asm_sysvec_\w+|asm_common_interrupt)$')
 MM_FAULT = re.compile(r'^handle_mm_fault$')
 UNRELIABLE = re.compile(r'\?\s*$')
+NEW_STACK = re.compile(r'\b(read|write)\b.* by (task \d+|interrupt) on cpu|race at unknown origin')
 
 
 def frames(rep, interrupted=True):
@@ -122,7 +128,11 @@ def frames(rep, interrupted=True):
     for line in rep['lines'][1:]:
         found = list(FRAME.finditer(line))
         if not found:
-            cut = False          # a new stack (KCSAN prints one per access)
+            # A new stack (KCSAN prints one per access, after a blank line
+            # and a "read/write ... by task/interrupt" line); any other
+            # line (a guest's output between frames) leaves the cut alone.
+            if not line.strip() or NEW_STACK.search(line):
+                cut = False
             continue
         for m in found:
             fn = m.group(1).split('.')[0]
@@ -161,7 +171,7 @@ def kvm_frames(rep, kvm):
 
 # Kinds judged by their KVM frames (and, for stalls, the tests); every
 # other kind fails the run wherever it is.
-BY_FRAMES = ('KCSAN', 'RCU stall', 'hung task')
+BY_FRAMES = ('KCSAN', 'RCU stall', 'lockup', 'hung task')
 
 
 def why_fatal(rep, tests_failed):
@@ -206,32 +216,31 @@ def main():
         return 2
     reports = split_reports(load(a.console))
 
-    # One entry per signature, judged on every instance: the instance kept
-    # is the first, or the first that fails the run if an earlier one did
-    # not; the KVM frames of all instances are merged.
-    first, counts = {}, {}
+    # Every instance is judged on its own; the failing and the upstream
+    # instances of one signature are then grouped and counted apart. Of
+    # the failing ones the first is printed, with the KVM frames of all.
+    fatal, upstream, counts = {}, {}, {}
     for rep in reports:
         rep['sig'], rep['kvm'] = signature(rep), kvm_frames(rep, kvm)
         rep['why'] = why_fatal(rep, a.tests_failed)
-        sig = rep['sig']
-        counts[sig] = counts.get(sig, 0) + 1
-        if sig not in first:
-            first[sig] = rep
-            continue
-        kept = first[sig]
-        merged = sorted(set(kept['kvm']) | set(rep['kvm']))
-        if rep['why'] and not kept['why']:
-            first[sig] = kept = rep
-        kept['kvm'] = merged
-    fatal = [r for r in first.values() if r['why']]
-    upstream = [r for r in first.values() if not r['why']]
-    nu = sum(counts[r['sig']] for r in upstream)
+        group = fatal if rep['why'] else upstream
+        key = (id(group), rep['sig'])
+        counts[key] = counts.get(key, 0) + 1
+        kept = group.setdefault(rep['sig'], rep)
+        if kept is not rep:
+            kept['kvm'] = sorted(set(kept['kvm']) | set(rep['kvm']))
+    for r in fatal.values():
+        r['why'] = why_fatal(r, a.tests_failed)
+    fcount = {s: counts[(id(fatal), s)] for s in fatal}
+    ucount = {s: counts[(id(upstream), s)] for s in upstream}
+    nu = sum(ucount.values())
+    fatal, upstream = list(fatal.values()), list(upstream.values())
 
     if a.upstream_out:
         try:
             with open(a.upstream_out, 'w') as f:
                 for r in upstream:
-                    f.write(f'{counts[r["sig"]]}\t{r["sig"]}\n')
+                    f.write(f'{ucount[r["sig"]]}\t{r["sig"]}\n')
         except OSError as e:
             print(f'splat-check: error: {e}', file=sys.stderr)
             return 2
@@ -239,17 +248,17 @@ def main():
         print(f'splat-check: {nu} report(s) with no KVM frame, which do not fail the run '
               f'(upstream kernel code; printed in full below):')
         for r in upstream:
-            print(f'  [upstream x{counts[r["sig"]]}] {r["sig"]}')
+            print(f'  [upstream x{ucount[r["sig"]]}] {r["sig"]}')
         for r in upstream:
-            show(r, counts[r['sig']], 'no KVM frame: upstream, not fatal')
+            show(r, ucount[r['sig']], 'no KVM frame: upstream, not fatal')
     tail = f'{len(reports)} report(s) in all, {nu} upstream'
     if not fatal:
         print(f'splat-check: PASS: no report fails the run ({tail})')
         return 0
-    nf = sum(counts[r['sig']] for r in fatal)
+    nf = sum(fcount.values())
     print(f'splat-check: FAIL: {nf} report(s) fail the run ({tail}):')
     for r in fatal:
-        show(r, counts[r['sig']], r['why'])
+        show(r, fcount[r['sig']], r['why'])
     return 1
 
 

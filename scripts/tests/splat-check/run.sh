@@ -36,7 +36,7 @@ check() {
 # lacks NAME FILE SUBSTRING: FILE must not hold SUBSTRING.
 lacks() {
 	n=$((n + 1))
-	! grep -qF -- "$3" "$2" || { fail=$((fail + 1)); echo "FAIL $1: $2 holds '$3'"; }
+	[ -f "$2" ] && ! grep -qF -- "$3" "$2" || { fail=$((fail + 1)); echo "FAIL $1: $2 is missing or holds '$3'"; }
 }
 cat warning-kvm.log warning-kvm.log >"$T/twice.log"
 cat gup-fault-via-kvm.log gup-fault-notifier-kvm.log >"$T/gup-both.log"
@@ -84,15 +84,29 @@ check gup-fault 0 gup-fault-via-kvm.log "" \
 	"PASS: no report fails the run (1 report(s) in all, 1 upstream)"
 check gup-fault-notifier-kvm 1 gup-fault-notifier-kvm.log "" \
 	"KCSAN x1 (touches KVM: kvm_flush_remote_tlbs, kvm_make_all_cpus_request, kvm_mmu_notifier_invalidate_range_start)"
+# One signature, two instances: the core one is upstream, the one with
+# KVM code above handle_mm_fault() fails; each is counted on its side.
 check gup-fault-second-instance-kvm 1 "$T/gup-both.log" "--upstream-out $T/gup.txt" \
-	"FAIL: 2 report(s) fail the run" \
-	"KCSAN x2 (touches KVM: kvm_flush_remote_tlbs" \
-	"|  kvm_mmu_notifier_invalidate_range_start+0x2c7/0x3f0"
-lacks gup-fault-second-instance-kvm "$T/gup.txt" smp_call_function_many_cond
+	"FAIL: 1 report(s) fail the run (2 report(s) in all, 1 upstream)" \
+	"KCSAN x1 (touches KVM: kvm_flush_remote_tlbs" \
+	"|  kvm_mmu_notifier_invalidate_range_start+0x2c7/0x3f0" \
+	"[upstream x1] KCSAN: data-race in smp_call_function_many_cond"
+n=$((n + 1))
+[ "$(cat "$T/gup.txt" 2>/dev/null)" = "$(printf '1\tKCSAN: data-race in smp_call_function_many_cond')" ] ||
+	{ fail=$((fail + 1)); echo "FAIL gup-fault-second-instance-kvm: --upstream-out holds '$(cat "$T/gup.txt" 2>&1)'"; }
 check core-then-kvm-instance 1 "$T/core-then-kvm.log" "" \
-	"FAIL: 2 report(s) fail the run (3 report(s) in all, 1 upstream)" \
-	"KCSAN x2 (touches KVM: kvm_vcpu_ioctl)" \
+	"FAIL: 1 report(s) fail the run (3 report(s) in all, 2 upstream)" \
+	"KCSAN x1 (touches KVM: kvm_vcpu_ioctl)" \
+	"[upstream x1] KCSAN: data-race in __hrtimer_run_queues / hrtimer_active" \
 	"[upstream x1] KCSAN: data-race in lapic_cal_handler / setup_boot_APIC_clock"
+# A guest's line printed between the frames of a KCSAN stack does not end
+# the interrupt cut: the KVM frames below it still do not count.
+sed '/asm_sysvec_apic_timer_interrupt/a guest: <<< dirty_log_perf: PASS (19s)' irq-cut-baseline.log >"$T/irq-cut-guest-line.log"
+check irq-cut-guest-line 0 "$T/irq-cut-guest-line.log" "" \
+	"PASS: no report fails the run (2 report(s) in all, 2 upstream)"
+# Failed tests make stalls fatal, never a core KCSAN report.
+check core-kcsan-tests-failed 0 wq-worker-tick-console.log "--tests-failed" \
+	"[upstream x1] KCSAN: data-race in wq_worker_tick"
 check warning-under-gup 1 warning-under-gup.log "" \
 	"WARNING x1 (touches KVM: hva_to_pfn, kvm_faultin_pfn, kvm_vcpu_ioctl, paging64_page_fault)"
 check warning-stale-mm-fault 1 warning-stale-mm-fault.log "" \
@@ -109,6 +123,16 @@ check rcu-stall-kvm 1 rcu-stall-kvm.log "" \
 	"RCU stall x1 (touches KVM: kvm_arch_vcpu_ioctl_run, kvm_mmu_page_fault, kvm_mmu_zap_oldest_mmu_pages, kvm_vcpu_ioctl, vcpu_enter_guest)"
 check hung-task-kvm 1 hung-task-kvm.log "" \
 	"hung task x1 (touches KVM: kvm_vm_ioctl, kvm_vm_ioctl_set_memory_region)"
+grep -v 'kvm_vm_ioctl' hung-task-kvm.log >"$T/hung-core.log"
+check hung-task-core 0 "$T/hung-core.log" "" \
+	"[upstream x1] hung task: shadow_stress"
+check hung-task-core-tests-failed 1 "$T/hung-core.log" "--tests-failed" \
+	"hung task x1 (hung task in a run whose tests failed)"
+# The soft-lockup watchdog says "BUG" but is judged as a stall.
+check soft-lockup-idle 0 soft-lockup-idle.log "" \
+	"[upstream x1] lockup: soft lockup"
+check soft-lockup-idle-tests-failed 1 soft-lockup-idle.log "--tests-failed" \
+	"lockup x1 (lockup in a run whose tests failed)"
 : >"$T/empty"
 n=$((n + 1))
 python3 "$SC" clean.log --kvm-symbols "$T/empty" >/dev/null 2>&1
