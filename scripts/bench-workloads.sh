@@ -48,7 +48,8 @@
 #   BENCH_NO_BUILD=1  use the built kernel and images as they are
 #   WL_BREAK=LAYER    test hook: fail on purpose at l1-boot, l2-boot,
 #                     workload or perf; stop L1 dead after its first run
-#                     (l1-crash), or hang it there (l1-stall)
+#                     (l1-crash), or hang it there (l1-stall) or before
+#                     its first run (l1-stall-early)
 #                     (scripts/tests/bench-workloads/layers.sh)
 # Exit status 0 when every run passed. A failure names its layer: l1-boot,
 # l1 (L1 died or hung mid-matrix in five boots in a row), l2-boot, workload, perf, report; the
@@ -144,8 +145,8 @@ case "$accel" in auto | tcg | kvm) ;; *) die "--accel wants auto, tcg or kvm, go
 case "${WL_BREAK:-}" in
 "") brk= ;;
 l1-boot) brk=" rdinit=/nonexistent" ;;
-l2-boot | workload | perf | l1-crash | l1-stall) brk=" wl_break=$WL_BREAK" ;;
-*) die "WL_BREAK wants l1-boot, l2-boot, workload, perf, l1-crash or l1-stall, got '$WL_BREAK'" ;;
+l2-boot | workload | perf | l1-crash | l1-stall | l1-stall-early) brk=" wl_break=$WL_BREAK" ;;
+*) die "WL_BREAK wants l1-boot, l2-boot, workload, perf, l1-crash, l1-stall or l1-stall-early, got '$WL_BREAK'" ;;
 esac
 
 t0=$(now)
@@ -221,7 +222,9 @@ l1_boot() {
 	local run=$1 res=$1/results append rc t
 	append="wl_policies=$2 wl_quotas=$3 wl_vcpus=$4 wl_mem=$mem wl_reps=$5"
 	append+=" wl_list=$workloads wl_ops=$ops wl_req=$requests wl_perf=$6 wl_l2_limit=$((limit / 2))"
-	append+=" wl_skip=${7:-0}$brk"
+	# The test hook breaks the first L1 boot only, never a resumed one.
+	append+=" wl_skip=${7:-0}"
+	[ "${restarts:-0}" -gt 0 ] || append+="$brk"
 	info "L1: $l1v vCPUs, $l1mem; L2: vCPUs $4, ${mem} MiB, quotas $3; policies $2; $5 reps; $workloads; perf $6"
 	t=$(now)
 	set +e

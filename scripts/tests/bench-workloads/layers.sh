@@ -3,12 +3,15 @@
 # naming that layer and keeps the logs: L1 boot (no init), L2 boot (no
 # init in L2), a workload (an unknown one asked of L2), perf (an unknown
 # event); and a dead or hung L1 mid-matrix is survived (the runs it sent
-# are kept, L1 boots again for the rest). Each case is the smoke run with WL_BREAK set (a test hook of
+# are kept, L1 boots again for the rest), also when it hung before sending
+# anything. Each case is the smoke run with WL_BREAK set (a test hook of
 # scripts/bench-workloads.sh and bench/workloads/l1-driver); it needs the
 # smoke run's kernel and guest image (make test runs it after the smoke
 # run). About 20-40 s a case under TCG.
 set -u
 cd "$(dirname "$0")/../../.."
+# Where the runs go: the build folder (BUILD, as the scripts take it).
+B=${BUILD:-build}
 fail=0 n=0
 # expect LAYER LOGFILE ARGS...: the run fails, names LAYER, and LOGFILE
 # (relative to the run's folder) exists and is not empty.
@@ -16,9 +19,9 @@ expect() {
 	local layer=$1 log=$2 out rc run
 	shift 2
 	n=$((n + 1))
-	out=$(WL_BREAK=$layer BENCH_NO_BUILD=1 scripts/bench-workloads.sh --smoke --out "build/workloads/break-$layer" "$@" 2>&1)
+	out=$(WL_BREAK=$layer BENCH_NO_BUILD=1 scripts/bench-workloads.sh --smoke --out "$B/workloads/break-$layer" "$@" 2>&1)
 	rc=$?
-	run=build/workloads/run-break-$layer
+	run=$B/workloads/run-break-$layer
 	if [ $rc = 0 ]; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$layer: the run passed"
 	elif ! grep -q "error: layer $layer" <<<"$out"; then
@@ -41,21 +44,22 @@ expect perf '../run-break-perf-perf1/results/runs/1/perf.log' --perf 1
 # genuine extra restart (L1 under TCG stalls now and then by itself) is
 # tolerated and reported; the injected one must come first. The resume
 # path must print no shell error (a glob that matched nothing once made
-# `[` complain).
+# `[` complain); bash's "Killed" notice for the QEMU the watchdog killed
+# is expected.
 survive() {
 	local hook=$1 want=$2 out rc res r
 	shift 2
 	n=$((n + 1))
 	out=$(WL_BREAK=$hook BENCH_NO_BUILD=1 scripts/bench-workloads.sh --smoke --reps 2 \
-		--out "build/workloads/break-$hook" "$@" 2>&1)
+		--out "$B/workloads/break-$hook" "$@" 2>&1)
 	rc=$?
-	res=build/workloads/run-break-$hook/results
+	res=$B/workloads/run-break-$hook/results
 	r=$(sed -n 's/^l1_restarts=\([0-9]*\).*/\1/p' "$res/meta.txt" 2>/dev/null)
 	if [ $rc != 0 ]; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: the run failed: $(tail -n 3 <<<"$out")"
 	elif ! grep -q "$want.*L1 boots again for the rest (1 of 4)" <<<"$out"; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: no '$want' and restart: $(grep -m1 'layer l1' <<<"$out")"
-	elif grep -E 'line [0-9]+: |integer expression expected|unary operator expected|No such file' <<<"$out"; then
+	elif grep -E 'integer expression expected|unary operator expected|binary operator expected|too many arguments|command not found|unbound variable|syntax error|No such file or directory' <<<"$out"; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: the run printed shell errors (above)"
 	elif [ "$(awk 'NR > 1 { printf "%s:%s ", $1, $7 }' "$res/runs.tsv")" != "1:ok 2:ok " ]; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: runs.tsv is not runs 1 and 2, ok: $(cat "$res/runs.tsv")"
@@ -75,12 +79,31 @@ survive l1-crash 'layer l1: L1 died during the matrix after 1 L2 boots'
 # a stall costs it about a minute (the limit is checked, not the time).
 survive l1-stall 'layer l1: L1 stalled during the matrix after 1 L2 boots (no L2 boot ended for [0-9]* s'
 n=$((n + 1))
-d=$(grep -aoE '^guest: wl: \[1/.*\(([0-9]+)s\)' build/workloads/run-break-l1-stall/console.log | sed -E 's/.*\(([0-9]+)s\)$/\1/')
+d=$(grep -aoE '^guest: wl: \[1/.*\(([0-9]+)s\)' $B/workloads/run-break-l1-stall/console.log | sed -E 's/.*\(([0-9]+)s\)$/\1/')
 want=$((3 * ${d:-0})); [ "$want" -ge 60 ] || want=60
-if [ -z "$d" ] || ! grep -q "no L2 boot ended for $want s (after 1)" build/workloads/run-break-l1-stall.stalled; then
-	fail=$((fail + 1)); echo "FAIL: --stall auto: first L2 boot ${d:-?} s, want a $want s limit, got: $(cat build/workloads/run-break-l1-stall.stalled 2>&1)"
+if [ -z "$d" ] || ! grep -q "no L2 boot ended for $want s (after 1)" $B/workloads/run-break-l1-stall.stalled; then
+	fail=$((fail + 1)); echo "FAIL: --stall auto: first L2 boot ${d:-?} s, want a $want s limit, got: $(cat $B/workloads/run-break-l1-stall.stalled 2>&1)"
 else
 	echo "ok: --stall auto: first L2 boot $d s -> limit $want s"
+fi
+# L1 hangs before its first run: the smoke's watchdog fires after its
+# first-boot limit (60 s), nothing was sent, and the resume, with nothing
+# to keep, runs the matrix quietly.
+n=$((n + 1))
+out=$(WL_BREAK=l1-stall-early BENCH_NO_BUILD=1 scripts/bench-workloads.sh --smoke \
+	--out $B/workloads/break-l1-stall-early 2>&1)
+rc=$?
+res=$B/workloads/run-break-l1-stall-early/results
+if [ $rc != 0 ]; then
+	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-stall-early: the run failed: $(tail -n 3 <<<"$out")"
+elif ! grep -q 'layer l1: L1 stalled during the matrix after 0 L2 boots (no L2 boot ended for 60 s (after 0).*0 runs kept; L1 boots again for the rest (1 of 4)' <<<"$out"; then
+	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-stall-early: no 60 s stall after 0 L2 boots and restart: $(grep -m1 'layer l1' <<<"$out")"
+elif grep -E 'integer expression expected|unary operator expected|binary operator expected|too many arguments|command not found|unbound variable|syntax error|No such file or directory' <<<"$out"; then
+	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-stall-early: the resume with nothing salvaged printed shell errors (above)"
+elif [ "$(awk 'NR > 1 { printf "%s:%s ", $1, $7 }' "$res/runs.tsv")" != "1:ok " ]; then
+	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-stall-early: runs.tsv is not run 1, ok: $(cat "$res/runs.tsv")"
+else
+	echo "ok: WL_BREAK=l1-stall-early -> $(grep -m1 'L1 boots again' <<<"$out")"
 fi
 echo "bench-workloads layers: $((n - fail))/$n checks passed"
 [ $fail = 0 ]
