@@ -20,7 +20,9 @@
 #             unable to be told apart at this count).
 # Each block is also recorded as it ends, so a run cut short keeps its
 # counts: HANG_OUT/counts.tsv (default bench/results/hangs), one row per
-# L1 block, and HANG_OUT/summary.txt (rates, 95 % Wilson intervals, p).
+# L1 block, and HANG_OUT/summary.txt (rates, 95 % Wilson intervals, p);
+# logs/ holds each block's log, consoles/ the console of every L1 boot
+# that stalled or died.
 #
 # usage: scripts/hang-count.sh [BOOTS (100)] [BLOCK (10)]
 #        HANG_DEADLINE=S   start no block after S seconds (default: none)
@@ -171,6 +173,16 @@ while :; do
 		fi
 		info "block $b: $ok L2 boots ok, $st stalls, $de deaths, $l2f failed L2 boots, $bh L1-boot hangs ($(($(now) - tb)) s)"
 		gzip -f "$hout/logs/$name.log"
+		# The consoles of the L1 boots that stalled or died, as evidence.
+		r=$BUILD/workloads/run-$name
+		i=0
+		while [ -f "$r/restarts.txt" ] && [ "$i" -lt "$(grep -c . "$r/restarts.txt")" ]; do
+			c=$r
+			[ "$i" = 0 ] || c=$r-resume$i
+			mkdir -p "$hout/consoles"
+			gzip -9 -c "$c/console.log" >"$hout/consoles/$name-boot$((i + 1)).log.gz"
+			i=$((i + 1))
+		done
 	done
 	[ $more = 1 ] || break
 done
