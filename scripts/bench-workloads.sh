@@ -222,9 +222,9 @@ l1_boot() {
 	local run=$1 res=$1/results append rc t
 	append="wl_policies=$2 wl_quotas=$3 wl_vcpus=$4 wl_mem=$mem wl_reps=$5"
 	append+=" wl_list=$workloads wl_ops=$ops wl_req=$requests wl_perf=$6 wl_l2_limit=$((limit / 2))"
-	# The test hook breaks the first L1 boot only, never a resumed one.
-	append+=" wl_skip=${7:-0}"
-	[ "${restarts:-0}" -gt 0 ] || append+="$brk"
+	# wl_resume: how many L1 boots of this matrix came before (a test hook
+	# that must fire once, before any run, looks at it).
+	append+=" wl_skip=${7:-0} wl_resume=${restarts:-0}$brk"
 	info "L1: $l1v vCPUs, $l1mem; L2: vCPUs $4, ${mem} MiB, quotas $3; policies $2; $5 reps; $workloads; perf $6"
 	t=$(now)
 	set +e

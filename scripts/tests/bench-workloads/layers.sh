@@ -41,8 +41,9 @@ expect perf '../run-break-perf-perf1/results/runs/1/perf.log' --perf 1
 # driver's hook); the run fails over with a message containing WANT, the
 # run L1 sent is kept, a later L1 boot runs the other, and the results
 # hold both (with their L2 results) and the restart in meta.txt. A
-# genuine extra restart (L1 under TCG stalls now and then by itself) is
-# tolerated and reported; the injected one must come first. The resume
+# genuine extra restart (L1 under TCG stalls now and then by itself, and
+# a loaded host can make an L2 boot outlast the smoke's 60 s) is
+# tolerated and reported, before or after the injected one. The resume
 # path must print no shell error (a glob that matched nothing once made
 # `[` complain); bash's "Killed" notice for the QEMU the watchdog killed
 # is expected.
@@ -57,7 +58,7 @@ survive() {
 	r=$(sed -n 's/^l1_restarts=\([0-9]*\).*/\1/p' "$res/meta.txt" 2>/dev/null)
 	if [ $rc != 0 ]; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: the run failed: $(tail -n 3 <<<"$out")"
-	elif ! grep -q "$want.*L1 boots again for the rest (1 of 4)" <<<"$out"; then
+	elif ! grep -q "$want.*L1 boots again for the rest ([1-4] of 4)" <<<"$out"; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: no '$want' and restart: $(grep -m1 'layer l1' <<<"$out")"
 	elif grep -E 'integer expression expected|unary operator expected|binary operator expected|too many arguments|command not found|unbound variable|syntax error|No such file or directory' <<<"$out"; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: the run printed shell errors (above)"
@@ -65,7 +66,7 @@ survive() {
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: runs.tsv is not runs 1 and 2, ok: $(cat "$res/runs.tsv")"
 	elif [ ! -s "$res/runs/1/l2/summary.tsv" ] || [ ! -s "$res/runs/2/l2/summary.tsv" ]; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: a run's L2 results are missing in $res/runs"
-	elif ! grep -q "^l1_restarts=$r (after 1 runs: $want" "$res/meta.txt" || [ "${r:-0}" -lt 1 ]; then
+	elif ! grep -q "^l1_restarts=$r (.*after 1 runs: $want" "$res/meta.txt" || [ "${r:-0}" -lt 1 ]; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$hook: meta.txt lacks the restart: $(grep l1_restarts "$res/meta.txt")"
 	else
 		echo "ok: WL_BREAK=$hook -> $(grep -m1 'L1 boots again' <<<"$out")"
@@ -96,7 +97,8 @@ rc=$?
 res=$B/workloads/run-break-l1-stall-early/results
 if [ $rc != 0 ]; then
 	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-stall-early: the run failed: $(tail -n 3 <<<"$out")"
-elif ! grep -q 'layer l1: L1 stalled during the matrix after 0 L2 boots (no L2 boot ended for 60 s (after 0).*0 runs kept; L1 boots again for the rest (1 of 4)' <<<"$out"; then
+elif ! grep -q 'layer l1: L1 stalled during the matrix after 0 L2 boots (no L2 boot ended for 60 s (after 0).*0 runs kept; L1 boots again for the rest (1 of 4)' <<<"$out" ||
+	! grep -q 'test hook: L1 hangs before its first run' "$B/workloads/run-break-l1-stall-early/console.log"; then
 	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-stall-early: no 60 s stall after 0 L2 boots and restart: $(grep -m1 'layer l1' <<<"$out")"
 elif grep -E 'integer expression expected|unary operator expected|binary operator expected|too many arguments|command not found|unbound variable|syntax error|No such file or directory' <<<"$out"; then
 	fail=$((fail + 1)); echo "FAIL: WL_BREAK=l1-stall-early: the resume with nothing salvaged printed shell errors (above)"
