@@ -426,7 +426,7 @@ def evaluate_targets(summary, lockstat=None):
 
 
 def sharded_targets(summary, below, rows, lockstat):
-    """S1-S4: what the sharded rework must show (issue 9's done-when)."""
+    """S1-S4: the targets the sharded policy is measured against."""
     out = []
     have_direct = any("evict_direct_zapped" in e["metrics"] for e in summary.values())
 

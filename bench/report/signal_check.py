@@ -10,7 +10,7 @@ effective capacity as the kernel), once per trace seed of the cell, and
 prints the medians over the seeds beside the kernel's medians:
  - the ideal CLOCK of the simulator (one referenced bit, new pages
    unreferenced) and the kernel's clock and sharded mmu_cache_miss as a
-   ratio to it (issue 11: clock within 1.25x);
+   ratio to it (the target: clock within 1.25x);
  - pf_taken of clock and sharded as the share below FIFO's (target T1:
    at least 60 %), beside the frequency oracle LFU* (--lfu, same refill):
    the best a policy without foresight does on independent references,
@@ -52,7 +52,7 @@ def main():
         below.append(100 * (1 - lfu / fifo))
         print(f"| {key[0]} | {key[1]} | {key[2]} | {cap} | {ideal:.0f} | {ratio['clock']:.2f}x | "
               f"{ratio['sharded']:.2f}x | " + " / ".join(f"{b:.0f} %" for b in below) + " |")
-    print(f"\nclock's largest ratio to the ideal CLOCK: {worst:.2f}x (issue 11 asks <= 1.25x)")
+    print(f"\nclock's largest ratio to the ideal CLOCK: {worst:.2f}x (target <= 1.25x)")
 
 
 if __name__ == "__main__":

@@ -353,7 +353,7 @@ static void test_trace(void)
 	free(t2);
 }
 
-/* Refill batches and the frequency oracle (signal study, issue 11). */
+/* Refill batches and the frequency oracle (the referenced-signal study). */
 static struct sim_result run_r(int kind, const uint32_t *t, size_t n,
 			       uint32_t cap, unsigned int age,
 			       const struct sim_model *rf)
