@@ -1,9 +1,13 @@
-# Shadow-page eviction for KVM: workbench entry points. See README.md.
+# Shadow-page eviction for KVM: workbench entry points.
 #
 #   make run        build the debug kernel and guest, run the smoke suite
-#   make test       userspace tests + debug kernel + one boot per policy
-#                   (smoke/evict suites) + splat check
-#   make kernel     build one flavor (FLAVOR=debug|kasan|bench|lockstat)
+#   make test       what CI runs: make unit, the config fragments, the debug
+#                   kernel booted once per policy (smoke/evict suites, splat
+#                   check), the real-guest smoke run and its layer test
+#   make unit       userspace tests only: eviction core (TSan/ASan),
+#                   simulator and report, splat check, option checks, SPIN
+#                   model, README and docs check
+#   make kernel     build one flavor (FLAVOR=debug|kasan|bench|lockstat|workload)
 #   make guest      build the guest initramfs (selftests + project programs)
 #   make bench      fifo vs clock vs sharded across vCPU counts beside Belady's
 #                   MIN: quick matrix (FULL=1 the whole one; BENCH_* overrides,
@@ -100,14 +104,18 @@ bench-import:
 
 # Userspace tests: the eviction core (concurrency-tests/), the
 # benchmark's simulator and report generator (bench/), the splat check
-# on sample console logs (scripts/tests/splat-check/), and the SPIN model
-# of the sharded protocol (design/model/).
+# on sample console logs (scripts/tests/splat-check/), the refusal of bad
+# bench options and the benchmark matrix's defaults (scripts/tests/
+# bench-workloads/options.sh, bench-matrix.sh), and the SPIN model of the
+# sharded protocol (design/model/).
 unit:
 	@t0=$$(date +%s); $(MAKE) -C concurrency-tests test || exit 1; \
 		$(MAKE) -C bench test || exit 1; \
 		scripts/tests/splat-check/run.sh || exit 1; \
 		scripts/tests/bench-workloads/options.sh || exit 1; \
+		scripts/tests/bench-matrix.sh || exit 1; \
 		design/model/check.sh || exit 1; \
+		scripts/tests/readme-check.py --selftest && scripts/tests/readme-check.py || exit 1; \
 		mkdir -p build; echo "unit-tests $$(( $$(date +%s) - t0 ))" >> build/timings.txt
 
 timings-reset:

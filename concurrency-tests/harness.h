@@ -149,7 +149,7 @@ static void tp_free_cb(struct rcu_head *head)
 static inline void tp_defer_free(struct tpage *q)
 {
 #ifdef SE_TEST_BREAK_LIFETIME
-	/* Broken on purpose: frees while the sweep may still look (DESIGN 5). */
+	/* Broken on purpose: frees while the sweep may still look (DESIGN 11). */
 	tp_free_cb(&q->rcu);
 #else
 	call_rcu(&q->rcu, tp_free_cb);
@@ -427,7 +427,11 @@ static bool w_make_available(struct world *w)
 	return se_available(&w->c) > 0;
 }
 
-/* Zap lock held.  Every invariant of the issue; returns a reason or NULL. */
+/*
+ * Zap lock held.  Every invariant of the cache: each live page on exactly one
+ * ring of the right shard, the hands, the counts, the ready list, FIFO order
+ * and the quota (up to @slack); returns a reason or NULL.
+ */
 static const char *w_check(struct world *w, unsigned long slack)
 {
 	struct se_cache *c = &w->c;

@@ -8,7 +8,7 @@
 #   COMMAND="..."  how the kit was run, when host.txt predates its
 #                  command= line
 #   BENCH_IMPORT_DEST=DIR  import into DIR/<host-tag>/ instead (tests); the
-#                  scaling section is then left alone
+#                  hosts' comparison (bench/results/SCALING.md) is then left alone
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -53,7 +53,7 @@ done
 ls_args=()
 if [ -f "$top/lockstat/results/runs.csv" ] && [ "$(wc -l <"$top/lockstat/results/runs.csv")" -gt 1 ]; then
 	cp "$top/lockstat/results/runs.csv" "$dest/runs-lockstat.csv"
-	ls_kernel=$(tr -d '\r' <"$top/lockstat/console.log" | sed -n 's/.*Linux version \([^ ]*\) .*\(#[0-9][0-9]* .*\)$/\1 \2/p' | head -1)
+	ls_kernel=$(boot_kernel "$top/lockstat/console.log")
 	ls_args=(--lockstat "$dest/runs-lockstat.csv" --lockstat-kernel "${ls_kernel:-unknown}, lockstat flavor")
 fi
 
@@ -67,7 +67,7 @@ hot_hit_pct=$(sed -n 's/.*bench_hot_hit_pct=\([0-9]*\).*/\1/p' <<<"$cmdl")
 accel=$(hget accel)
 case $accel in kvm) accel_name=KVM ;; tcg) accel_name=TCG ;; *) die "host.txt: unknown accel '$accel'" ;; esac
 machine="$(hget cpus) CPUs, $(hget cpu_model), $(($(hget mem_mib) / 1024)) GiB RAM, $(hget kernel); L1 guest: $(hget l1_vcpus) vCPUs, $(hget l1_mem)"
-kernel=$(tr -d '\r' <"$top/bench/console.log" | sed -n 's/.*Linux version \([^ ]*\) .*\(#[0-9][0-9]* .*\)$/\1 \2/p' | head -1)
+kernel=$(boot_kernel "$top/bench/console.log")
 kit=$(sed -n 's/^kernel_tree=//p' "$dest/kit.txt" 2>/dev/null || true)
 command=$(hget command)
 command=${command:-${COMMAND:-not recorded}}
@@ -78,9 +78,9 @@ python3 "$TOP/bench/report/report.py" --runs "$dest/runs.csv" --sim "$dest/sim.c
 	die "bench/report/report.py failed on $dest"
 if [ -n "${BENCH_IMPORT_DEST:-}" ]; then
 	:
-elif [ -f "$TOP/bench/results/REPORT.md" ]; then
+elif [ -f "$TOP/bench/results/runs.csv" ]; then
 	"$TOP/scripts/bench-scaling.sh"
 else
-	info "no bench/results/REPORT.md here (make bench): the scaling section waits for it"
+	info "no bench/results/runs.csv here (make bench): SCALING.md waits for it"
 fi
 info "imported $tag into $dest"

@@ -8,7 +8,8 @@
 # The kit holds Debian's QEMU (the binary, every library ldd lists and the
 # loader, so it runs as `ld-linux --library-path lib qemu`, the TCG module
 # for QEMU_MODULE_DIR, the firmware the pc machine loads, for -L), the bench
-# and lockstat kernels, the guest image and bench/pack/run.sh.
+# and lockstat kernels, the guest image, bench/pack/run.sh and the matrix it
+# reads (bench/matrix.sh, shared with make bench).
 #   BENCH_NO_BUILD=1   pack the kernels and guest image as they are
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -60,6 +61,7 @@ cp "$BUILD/bench/arch/x86/boot/bzImage" "$kit/kernels/bench.bzImage"
 cp "$BUILD/lockstat/arch/x86/boot/bzImage" "$kit/kernels/lockstat.bzImage"
 cp "$BUILD/guest/initramfs.gz" "$kit/guest/initramfs.gz"
 cp "$TOP/bench/pack/run.sh" "$kit/run.sh"
+cp "$TOP/bench/matrix.sh" "$kit/matrix.sh"	# run.sh sources it from beside itself
 chmod +x "$kit/run.sh"
 {
 	echo "made=$(date -u +%Y-%m-%dT%H:%M:%SZ)"

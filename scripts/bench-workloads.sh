@@ -54,8 +54,8 @@
 # Exit status 0 when every run passed. A failure names its layer: l1-boot,
 # l1 (L1 died or hung mid-matrix in five boots in a row), l2-boot, workload, perf, report; the
 # logs stay in build/workloads/run-NAME*. L1 sends each run to the host as
-# it ends; if L1 dies or stalls mid-matrix (under TCG it sometimes does:
-# README, "Known problem") the runs it finished are kept and L1 is booted
+# it ends; if L1 dies or stalls mid-matrix (under TCG it sometimes does,
+# more often under perf) the runs it finished are kept and L1 is booted
 # again to run the rest, at most 4 times (--restarts; run-NAME-resumeN; meta.txt counts
 # the restarts and REPORT.md shows them).
 set -euo pipefail
@@ -317,10 +317,9 @@ salvage() {
 
 # The matrix, without perf. perf gets its own L1 boot afterwards (one run
 # per policy at the last quota and vCPU count): under TCG, L1 died or
-# stalled in about 1 in 10 perf-recorded L2 boots (README, "Known
-# problem"). L1 also died, more rarely, without perf: then the runs it
-# sent are kept and a new L1 boot runs the rest, at most 4 times (one
-# fresh-clone run needed 2).
+# stalled in about 1 in 10 perf-recorded L2 boots. L1 also died, more
+# rarely, without perf: then the runs it sent are kept and a new L1 boot
+# runs the rest, at most 4 times (one fresh-clone run needed 2).
 tboot=0
 run=$wb/run-${out##*/}
 res=$run/results

@@ -20,9 +20,10 @@
 #
 # The default matrix is the quick one: 5 patterns x vCPUs 1,2,4,8,16 x
 # quotas 96,160 x 3 policies x 3 trace seeds x 3 reps = 1350 runs: 17 min
-# of boot on 2 cores under TCG (~0.75 s a run; measured 2026-11-27).
+# of boot on 2 cores under TCG (~0.75 s a run).
 # FULL=1 adds quota 256 (2025 runs). Every knob can be overridden from the
-# environment (lists comma-separated):
+# environment (lists comma-separated; bench/matrix.sh reads and checks the
+# matrix's, from BENCH_PATTERNS to BENCH_HOT_HIT_PCT and BENCH_LS_*):
 #   BENCH_PATTERNS  patterns (hotcold,hotscan,loop,phase,private)
 #   BENCH_VCPUS     vCPU counts of the benchmark VM
 #   BENCH_QUOTAS    shadow-page quotas (KVM_SET_NR_MMU_PAGES), >= 64
@@ -58,80 +59,25 @@ if [ "$FULL" = 1 ]; then
 else
 	d_quotas=96,160 d_deadline=2400
 fi
-patterns=${BENCH_PATTERNS:-hotcold,hotscan,loop,phase,private}
-vcpus=${BENCH_VCPUS:-1,2,4,8,16}
-quotas=${BENCH_QUOTAS:-$d_quotas}
-regions=${BENCH_REGIONS:-512}
-steps=${BENCH_STEPS:-20000}
-warmup=${BENCH_WARMUP:-10000}
-reps=${BENCH_REPS:-3}
-seed=${BENCH_SEEDS:-${BENCH_SEED:-1,2,3}}
-policies=${BENCH_POLICIES:-fifo,clock,sharded}
-hot_pct=${BENCH_HOT_PCT:-10}
-hot_hit_pct=${BENCH_HOT_HIT_PCT:-90}
+# The matrix (patterns ... ls_reps) and its checks: bench/matrix.sh, shared
+# with the bench kit.
+. "$TOP/bench/matrix.sh"
+bench_matrix_read quotas=$d_quotas
 mem=${BENCH_MEM:-2G}
 l1_vcpus=${BENCH_L1_VCPUS:-2}
 accel=${BENCH_ACCEL:-auto}
 results=${BENCH_OUT:-$TOP/bench/results}
 lockstat=${BENCH_LOCKSTAT:-1}
-ls_patterns=${BENCH_LS_PATTERNS:-hotcold,hotscan}
-ls_vcpus=${BENCH_LS_VCPUS:-1,4,16}
-ls_quotas=${BENCH_LS_QUOTAS:-96}
-ls_reps=${BENCH_LS_REPS:-3}
 
 # ---- validate the matrix before spending minutes on builds ----
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
-is_list() { [[ $1 =~ ^[a-z0-9]+(,[a-z0-9]+)*$ ]]; }
 case $lockstat in 0 | 1) ;; *) die "BENCH_LOCKSTAT wants 0 or 1, got '$lockstat'" ;; esac
-for v in patterns vcpus quotas policies ls_patterns ls_vcpus ls_quotas seed; do
-	is_list "${!v}" || die "BENCH_${v^^}='${!v}': want a comma-separated list"
-done
-for p in ${ls_patterns//,/ }; do
-	[[ $p =~ ^(hotcold|hotscan|loop|phase|private)$ ]] || die "BENCH_LS_PATTERNS: unknown pattern '$p'"
-done
-for n in ${ls_vcpus//,/ }; do
-	[ "$n" -ge 1 ] && [ "$n" -le 64 ] || die "BENCH_LS_VCPUS: '$n' is not in 1..64"
-done
-for q in ${ls_quotas//,/ }; do
-	[ "$q" -ge 64 ] || die "BENCH_LS_QUOTAS: $q is below KVM's minimum of 64 shadow pages"
-done
-for p in ${patterns//,/ }; do
-	case $p in hotcold | hotscan | loop | phase | private) ;;
-	*) die "BENCH_PATTERNS: unknown pattern '$p' (hotcold hotscan loop phase private)" ;;
-	esac
-done
-for p in ${policies//,/ }; do
-	case $p in fifo | clock | sharded) ;;
-	*) die "BENCH_POLICIES: unknown policy '$p' (fifo clock sharded)" ;;
-	esac
-done
-for v in regions steps warmup reps hot_pct hot_hit_pct l1_vcpus ls_reps; do
-	is_uint "${!v}" || die "BENCH_${v^^}='${!v}': want a non-negative integer"
-done
-[ "$regions" -ge 1 ] && [ "$regions" -le 65536 ] || die "BENCH_REGIONS wants 1..65536, got $regions"
-[ "$reps" -ge 1 ] || die "BENCH_REPS wants >= 1"
-[ "$reps" -ge 3 ] || info "warning: BENCH_REPS=$reps: the report wants >= 3 for median, min and max"
-for sd in ${seed//,/ }; do
-	is_uint "$sd" || die "BENCH_SEEDS: '$sd' is not a non-negative integer"
-done
-nseeds=$(tr ',' '\n' <<<"$seed" | wc -l)
-[ "$nseeds" -ge 3 ] || info "warning: BENCH_SEEDS=$seed: the report's intervals want >= 3 seeds x 3 reps"
-[ "$hot_pct" -ge 1 ] && [ "$hot_pct" -le 100 ] || die "BENCH_HOT_PCT wants 1..100"
-[ "$hot_hit_pct" -le 100 ] || die "BENCH_HOT_HIT_PCT wants 0..100"
-[ "$warmup" -lt "$steps" ] || info "warning: BENCH_WARMUP >= BENCH_STEPS: the phase pattern's hot set moves during warm-up"
-for n in ${vcpus//,/ }; do
-	is_uint "$n" && [ "$n" -ge 1 ] && [ "$n" -le 64 ] || die "BENCH_VCPUS: '$n' is not in 1..64"
-	[ "$steps" -ge "$n" ] || die "BENCH_STEPS=$steps is less than one step per vCPU at $n vCPUs"
-done
-for q in ${quotas//,/ }; do
-	is_uint "$q" || die "BENCH_QUOTAS: '$q' is not a number"
-	[ "$q" -ge 64 ] || die "BENCH_QUOTAS: $q is below KVM's minimum of 64 shadow pages (KVM_SET_NR_MMU_PAGES refuses it)"
-	[ "$q" -lt "$regions" ] || info "warning: quota $q >= $regions regions: that cell's working set fits"
-done
-npol=$(tr ',' '\n' <<<"$policies" | wc -l)
-ncells=$(( $(tr ',' '\n' <<<"$patterns" | wc -l) * $(tr ',' '\n' <<<"$vcpus" | wc -l) * $(tr ',' '\n' <<<"$quotas" | wc -l) ))
-total=$((reps * nseeds * ncells * npol))
-count() { tr ',' '\n' <<<"$1" | wc -l; }
+bench_matrix_check
+is_uint "$l1_vcpus" || die "BENCH_L1_VCPUS='$l1_vcpus': want a non-negative integer"
+bench_matrix_warn
+count() { bench_matrix_count "$1"; }
+nseeds=$(count "$seed") npol=$(count "$policies")
+total=$((reps * nseeds * npol * $(count "$patterns") * $(count "$vcpus") * $(count "$quotas")))
 ls_total=$((ls_reps * nseeds * npol * $(count "$ls_patterns") * $(count "$ls_vcpus") * $(count "$ls_quotas")))
 # The deadline stops the guest before the host kills it, so what ran still
 # comes back (and the run fails, saying so).
@@ -248,11 +194,11 @@ memg=$(awk '/^MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)
 machine="$(nproc) CPUs, ${cpu:-unknown CPU}, ${memg} GiB RAM; L1 guest: $l1_vcpus vCPUs, $mem"
 accel_name=$([ "$accel" = kvm ] && echo KVM || echo TCG)
 # The kernel that booted, as it introduced itself.
-kernel=$(tr -d '\r' <"$out/console.log" | sed -n 's/.*Linux version \([^ ]*\) .*\(#[0-9][0-9]* .*\)$/\1 \2/p' | head -1)
+kernel=$(boot_kernel "$out/console.log")
 kernel="${kernel:-unknown}, bench flavor, $(base_desc), tree HEAD $(git -C "$KSRC" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
 ls_args=()
 if [ "$lockstat" = 1 ]; then
-	ls_kernel=$(tr -d '\r' <"$out_ls/console.log" | sed -n 's/.*Linux version \([^ ]*\) .*\(#[0-9][0-9]* .*\)$/\1 \2/p' | head -1)
+	ls_kernel=$(boot_kernel "$out_ls/console.log")
 	ls_args=(--lockstat "$results/runs-lockstat.csv" --lockstat-kernel "${ls_kernel:-unknown}, lockstat flavor")
 fi
 command="make bench"
@@ -260,13 +206,16 @@ command="make bench"
 for v in $(env | sed -n 's/^\(BENCH_[A-Z_0-9]*\)=.*/\1/p' | sort); do
 	command+=" $v=${!v}"
 done
+# Only the committed results (a BENCH_OUT elsewhere is an experiment) have
+# a hand-written reading beside them and SCALING.md, which sets this run
+# beside the imported hosts.
+see_args=()
+[ "$results" -ef "$TOP/bench/results" ] && see_args=(--see ANALYSIS.md --see SCALING.md)
 python3 "$TOP/bench/report/report.py" --runs "$results/runs.csv" --sim "$results/sim.csv" \
 	--out "$results" --machine "$machine" --accel "$accel_name" --kernel "$kernel" \
-	--command "$command" "${ls_args[@]}" ||
+	--command "$command" "${ls_args[@]}" "${see_args[@]}" ||
 	die "bench/report/report.py failed"
-# The scaling section compares this run with the imported hosts; only for
-# the committed results (a BENCH_OUT elsewhere is an experiment).
-if [ "$results" -ef "$TOP/bench/results" ]; then
+if [ ${#see_args[@]} -gt 0 ]; then
 	"$TOP/scripts/bench-scaling.sh"
 fi
 record_time bench-total $(($(now) - t_all))

@@ -37,14 +37,15 @@ info "building the project's guest programs"
 sk=$KSRC/tools/testing/selftests/kvm
 rm -rf "$st/project"
 mkdir -p "$st/project"
-# bench/guest/*.c share bench/common/bench_pattern.h with the simulator.
+# bench/guest/*.c share bench/common/bench_pattern.h with the simulator and
+# kernel/guest/sysfs_str.h with the guest programs there.
 for c in "$TOP"/kernel/guest/*.c "$TOP"/bench/guest/*.c; do
 	[ -e "$c" ] || continue
 	gcc -O2 -g -static -std=gnu99 -D_GNU_SOURCE -DCONFIG_64BIT -Wall -Werror \
 		-fno-stack-protector -fno-PIE -fno-strict-aliasing \
 		-I"$KSRC/tools/include" -I"$KSRC/tools/arch/x86/include" -isystem "$hdr" \
 		-I"$sk/include" -I"$sk/include/x86_64" -I"$KSRC/tools/testing/selftests" \
-		-I"$TOP/bench/common" \
+		-I"$TOP/bench/common" -I"$TOP/kernel/guest" \
 		-o "$st/project/$(basename "$c" .c)" "$c" "$st/libkvm.a" -pthread -ldl ||
 		die "$c failed to build"
 done

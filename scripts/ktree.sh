@@ -294,7 +294,7 @@ export_tree() {
 	# Patches: every commit after 'pristine', new files included.
 	rm -f "$TOP"/kernel/patches/*.patch
 	n=0
-	printf '# Patches applied, in order, on the pristine tree (see README.md).\n' >"$TOP/kernel/patches/series"
+	printf '# Patches applied, in order, on the pristine tree that kernel/BASE pins.\n' >"$TOP/kernel/patches/series"
 	for c in $(G rev-list --reverse pristine..HEAD); do
 		G diff --quiet "$c^" "$c" && die "commit $(G log -1 --format='%h %s' "$c") changes nothing"
 		n=$((n + 1))

@@ -9,7 +9,8 @@ FLAVORS="debug kasan bench lockstat workload"
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 info() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 
-# Jobs for make: one more than the cores, as the field notes measured.
+# Jobs for make: one more than the cores, so a job waiting on the disk
+# leaves no core idle.
 jobs() { echo $(( $(nproc) + 1 )); }
 
 check_flavor() {
@@ -43,6 +44,13 @@ base_desc() {
 	else
 		echo "$(kget PACKAGE) $used (FALLBACK: the pinned $pin is not in the archive)"
 	fi
+}
+
+# boot_kernel CONSOLE_LOG: the kernel that booted, as its "Linux version"
+# banner introduced it: the release and the build tag ("6.12.117 #1 SMP
+# PREEMPT_DYNAMIC ..."). Empty when the log has no banner.
+boot_kernel() {
+	tr -d '\r' <"$1" | sed -n 's/.*Linux version \([^ ]*\) .*\(#[0-9][0-9]* .*\)$/\1 \2/p' | head -1
 }
 
 # need_pkgs CMD:PKG ...: install the Debian packages whose command or file is

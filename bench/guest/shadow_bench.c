@@ -79,13 +79,13 @@
 #include "ucall_common.h"
 
 #include "bench_pattern.h"
+#include "sysfs_str.h"
 
 #define SLOT		10
 #define REGION_BASE	(1ULL << 32)	/* GPA == GVA */
 #define REGION_SIZE	(2ULL << 20)
 #define WORD_STRIDE	64		/* vCPU v's word: byte v * 64 of page 0 */
 #define MAX_VCPUS	(PAGE_SIZE / WORD_STRIDE)
-#define EVICT_PARAM	"/sys/module/kvm/parameters/shadow_evict"
 
 #define CSV_HEADER "rep,policy,pattern,vcpus,quota,regions,warmup,steps,seed,overhead," \
 	"pf_taken,mmu_cache_miss,mmu_recycled,mmu_shadow_zapped,evict_scanned," \
@@ -336,29 +336,22 @@ static void snapshot(uint64_t *vals, uint32_t nr_vcpus)
 /* The first line of @path into @buf, or @dflt when it cannot be read. */
 static void read_line(const char *path, char *buf, size_t len, const char *dflt)
 {
-	FILE *f = fopen(path, "r");
-
+	/* Set first: read_str() trims @buf even when nothing was read. */
 	snprintf(buf, len, "%s", dflt);
-	if (!f)
-		return;
-	if (!fgets(buf, len, f))
+	if (!read_str(path, buf, len))
 		snprintf(buf, len, "%s", dflt);
-	fclose(f);
-	buf[strcspn(buf, "\n")] = 0;
 }
 
 #define LOCK_STAT	"/proc/lock_stat"
 
 #define LOCK_STAT_ON	"/proc/sys/kernel/lock_stat"
 
-static void write_str(const char *path, const char *s)
+/* Write @s to @path, or fail the run saying why. */
+static void write_or_fail(const char *path, const char *s)
 {
-	FILE *f = fopen(path, "w");
-	bool ok;
+	int err = write_str(path, s);
 
-	TEST_ASSERT(f, "cannot open %s: %s", path, strerror(errno));
-	ok = fputs(s, f) >= 0;
-	TEST_ASSERT(!fclose(f) && ok, "writing %s: %s", path, strerror(errno));
+	TEST_ASSERT(!err, "writing %s: %s", path, strerror(err));
 }
 
 /*
@@ -369,8 +362,8 @@ static bool lock_stat_clear(void)
 {
 	if (access(LOCK_STAT, F_OK))
 		return false;
-	write_str(LOCK_STAT_ON, "1\n");
-	write_str(LOCK_STAT, "0\n");
+	write_or_fail(LOCK_STAT_ON, "1\n");
+	write_or_fail(LOCK_STAT, "0\n");
 	return true;
 }
 

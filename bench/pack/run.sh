@@ -57,38 +57,13 @@ done
 
 # ---- refuse bad input before booting anything ----
 uint() { [[ $1 =~ ^[0-9]+$ ]]; }
-list_of() { # list_of NAME VALUE REGEX: a comma-separated list of REGEX
-	[[ $2 =~ ^[a-z0-9]+(,[a-z0-9]+)*$ ]] || die "$1='$2': want a comma-separated list"
-	local x
-	for x in ${2//,/ }; do [[ $x =~ ^($3)$ ]] || die "$1: '$x' is not one of: ${3//|/ }"; done
-}
-patterns=${BENCH_PATTERNS:-hotcold,hotscan} vcpus=${BENCH_VCPUS:-1,2,4,8,16}
-quotas=${BENCH_QUOTAS:-96,160} reps=${BENCH_REPS:-3} policies=${BENCH_POLICIES:-fifo,clock,sharded}
-regions=${BENCH_REGIONS:-512} steps=${BENCH_STEPS:-20000} warmup=${BENCH_WARMUP:-10000}
-seed=${BENCH_SEEDS:-${BENCH_SEED:-1,2,3}} hot_pct=${BENCH_HOT_PCT:-10} hot_hit_pct=${BENCH_HOT_HIT_PCT:-90}
-ls_patterns=${BENCH_LS_PATTERNS:-hotcold,hotscan} ls_vcpus=${BENCH_LS_VCPUS:-1,4,16}
-ls_quotas=${BENCH_LS_QUOTAS:-96,160} ls_reps=${BENCH_LS_REPS:-3}
-pat_re='hotcold|hotscan|loop|phase|private'
-list_of BENCH_PATTERNS "$patterns" "$pat_re"
-list_of BENCH_LS_PATTERNS "$ls_patterns" "$pat_re"
-list_of BENCH_POLICIES "$policies" 'fifo|clock|sharded'
-for v in vcpus ls_vcpus quotas ls_quotas seed; do
-	list_of "BENCH_${v^^}" "${!v}" '[0-9]+'
-done
-for n in ${vcpus//,/ } ${ls_vcpus//,/ }; do
-	[ "$n" -ge 1 ] && [ "$n" -le 64 ] || die "vCPU count $n is not in 1..64"
-	[ "$steps" -ge "$n" ] 2>/dev/null || die "BENCH_STEPS=$steps is less than one step per vCPU at $n vCPUs"
-done
-for q in ${quotas//,/ } ${ls_quotas//,/ }; do
-	[ "$q" -ge 64 ] || die "quota $q is below KVM's minimum of 64 shadow pages"
-done
-for v in reps ls_reps regions steps warmup hot_pct hot_hit_pct budget; do
-	uint "${!v}" || die "${v}='${!v}': want a non-negative integer"
-done
-[ "$reps" -ge 1 ] && [ "$ls_reps" -ge 1 ] || die "BENCH_REPS and BENCH_LS_REPS want >= 1"
-[ "$regions" -ge 1 ] && [ "$regions" -le 65536 ] || die "BENCH_REGIONS wants 1..65536"
-[ "$hot_pct" -ge 1 ] && [ "$hot_pct" -le 100 ] || die "BENCH_HOT_PCT wants 1..100"
-[ "$hot_hit_pct" -le 100 ] || die "BENCH_HOT_HIT_PCT wants 0..100"
+# The matrix and its checks, shared with `make bench` (bench/matrix.sh there).
+# The kit's own defaults: two patterns, and the lockstat boot at both quotas.
+[ -f "$HERE/matrix.sh" ] || die "the kit is incomplete: matrix.sh is missing (rebuild it with make bench-pack)"
+. "$HERE/matrix.sh"
+bench_matrix_read patterns=hotcold,hotscan ls_quotas=96,160
+bench_matrix_check
+uint "$budget" || die "--time '$budget': want a non-negative integer"
 [ "$budget" -ge 400 ] || die "--time $budget: want at least 400 seconds (two L1 boots)"
 host_cpus=$(nproc)
 if [ -z "$smp" ]; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Print README's results table from a summary.csv (medians over a cell's runs).
+"""Print the per-cell results table of docs/benchmark.md from a summary.csv (medians over a cell's runs).
 
   readme_table.py [SUMMARY_CSV] [QUOTA]   (default bench/results/summary.csv, 96)
 

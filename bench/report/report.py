@@ -3,7 +3,8 @@
 """Benchmark report: summary CSV, targets, markdown report and PNG charts.
 
   report.py --runs runs.csv --sim sim.csv --out DIR --machine TEXT --accel TCG|KVM
-            [--kernel TEXT] [--command TEXT] [--date TEXT] [--no-charts]
+            [--kernel TEXT] [--command TEXT] [--date TEXT] [--see FILE ...] [--no-charts]
+  report.py --again DIR [--out OUT]     (DIR/REPORT.md again, from DIR's CSVs)
 
 runs.csv: one row per run, made in the guest (columns: RUNS_REQUIRED; extra
 columns are ignored).  sim.csv: bench/sim --csv --header output.  Writes
@@ -15,6 +16,7 @@ import csv
 import datetime
 import os
 import random
+import re
 import statistics
 import sys
 
@@ -48,8 +50,8 @@ POLICIES = ["fifo", "clock", "sharded"]
 # Metrics whose median gets a 95 % bootstrap interval in summary.csv.
 CI_METRICS = ["pf_taken", "mmu_cache_miss", "touches_per_sec_per_vcpu", "evict_lock_ns"]
 BOOT_N = 1000
-ANALYSIS_BEGIN = "<!-- analysis:begin (hand-written; kept by report.py) -->"
-ANALYSIS_END = "<!-- analysis:end -->"
+# A hand-written reading beside REPORT.md names the run it reads.
+ANALYSIS = "ANALYSIS.md"
 BOOT_SEED = 20261127
 TARGET_PATTERNS = ["hotcold", "hotscan"]
 LOCK_VCPUS = {8, 16}
@@ -722,6 +724,31 @@ def charts(summary, out):
 
 # ---- main ------------------------------------------------------------------
 
+def read_header(path):
+    """What an earlier REPORT.md was made with besides its CSVs: the options
+    of its header lines and its lockstat kernel, by option name."""
+    try:
+        text = open(path).read()
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror}")
+    got = {}
+    for opt, label in (("machine", "Machine"), ("accel", "Accelerator"), ("date", "Date"),
+                       ("kernel", "Kernel"), ("command", "Command"), ("see", "See also")):
+        m = re.search(rf"^- {label}: (.*)$", text, re.M)
+        if m:
+            got[opt] = m.group(1)
+    if "machine" not in got or "accel" not in got:
+        raise InputError(f"{path} has no '- Machine:' and '- Accelerator:' lines")
+    if "command" in got:
+        got["command"] = got["command"].strip("`")
+    if "see" in got:
+        got["see"] = re.findall(r"\[([^\]]+)\]\(", got["see"])
+    m = re.search(r"`CONFIG_LOCK_STAT` \((.*?)\), whose", text)
+    if m:
+        got["lockstat_kernel"] = m.group(1)
+    return got
+
+
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
@@ -744,22 +771,45 @@ def ensure_matplotlib(argv):
 
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--runs", required=True, help="runs CSV from the guest")
-    ap.add_argument("--sim", required=True, help="bench/sim --csv --header output")
-    ap.add_argument("--out", required=True, help="output folder (created)")
-    ap.add_argument("--machine", required=True, help="the host machine, in words")
-    ap.add_argument("--accel", required=True, choices=["TCG", "KVM"])
-    ap.add_argument("--kernel", default="not given", help="kernel under test")
-    ap.add_argument("--command", default="not given", help="command that made the runs")
-    ap.add_argument("--date", default=None, help="date to print (default: now, UTC)")
+    ap.add_argument("--runs", help="runs CSV from the guest")
+    ap.add_argument("--sim", help="bench/sim --csv --header output")
+    ap.add_argument("--out", help="output folder (created)")
+    ap.add_argument("--machine", help="the host machine, in words")
+    ap.add_argument("--accel", choices=["TCG", "KVM"])
+    ap.add_argument("--kernel", help="kernel under test")
+    ap.add_argument("--command", help="command that made the runs")
+    ap.add_argument("--date", help="date to print (default: now, UTC)")
+    ap.add_argument("--see", action="append",
+                    help="a file beside REPORT.md to link from its header (repeatable)")
     ap.add_argument("--no-charts", action="store_true")
     ap.add_argument("--lockstat", default=None,
                     help="runs CSV of the separate lockstat-flavor boot (mmu_lock contention)")
-    ap.add_argument("--lockstat-kernel", default="not given",
-                    help="kernel of the lockstat boot")
+    ap.add_argument("--lockstat-kernel", help="kernel of the lockstat boot")
+    ap.add_argument("--again", metavar="DIR",
+                    help="make DIR/REPORT.md again from DIR's runs.csv, sim.csv and (where "
+                    "the old report has its section) runs-lockstat.csv, with the old "
+                    "report's header; other options override; --out defaults to DIR")
     a = ap.parse_args(argv)
 
     try:
+        if a.again:
+            old = read_header(os.path.join(a.again, "REPORT.md"))
+            if "lockstat_kernel" in old:
+                old["lockstat"] = os.path.join(a.again, "runs-lockstat.csv")
+            old.update(runs=os.path.join(a.again, "runs.csv"),
+                       sim=os.path.join(a.again, "sim.csv"), out=a.again)
+            for opt, v in old.items():
+                if getattr(a, opt) is None:
+                    setattr(a, opt, v)
+        missing = [o for o in ("runs", "sim", "out", "machine", "accel") if getattr(a, o) is None]
+        if missing:
+            ap.error("missing " + ", ".join("--" + o for o in missing) + " (or --again DIR)")
+        if a.accel not in ("TCG", "KVM"):
+            raise InputError(f"unknown accelerator {a.accel!r} (TCG or KVM)")
+        a.kernel = a.kernel or "not given"
+        a.command = a.command or "not given"
+        a.lockstat_kernel = a.lockstat_kernel or "not given"
+        a.see = a.see or []
         runs = read_csv(a.runs, RUNS_REQUIRED, "runs")
         sims = read_csv(a.sim, SIM_REQUIRED, "sim")
         if not runs:
@@ -801,7 +851,10 @@ def main(argv):
           f"- Every number is a median over a cell's runs (seeds x reps), with its 95 % "
           f"bootstrap interval in brackets for {', '.join(CI_METRICS)} ({BOOT_N} "
           "resamples within each seed, seeded: the report recomputes exactly) and "
-          "[min–max] for the rest", ""]
+          "[min–max] for the rest"]
+    if a.see:
+        md.append("- See also: " + ", ".join(f"[{f}]({f})" for f in a.see))
+    md.append("")
     if a.accel == "TCG":
         md += ["**Timings are relative only.** The guest ran under TCG (QEMU's binary "
                "translator), so nanoseconds and touches per second compare policies "
@@ -809,17 +862,10 @@ def main(argv):
     else:
         md += ["Timings come from hardware virtualization (KVM) but a nested, shared "
                "machine: compare them between policies of this run.", ""]
-    # The hand-written reading of the committed run lives in REPORT.md
-    # itself, between markers, and survives regeneration; it names the run
-    # it was written for, so a rerun shows when it needs rechecking.
-    old = os.path.join(a.out, "REPORT.md")
-    text = open(old).read() if os.path.exists(old) else ""
-    if ANALYSIS_BEGIN in text and ANALYSIS_END in text:
-        kept = ANALYSIS_BEGIN + text.split(ANALYSIS_BEGIN, 1)[1].split(ANALYSIS_END, 1)[0] + ANALYSIS_END
-        md += [kept, ""]
-        if date not in kept:
-            print(f"report.py: note: the analysis section of {old} was written for another "
-                  "run; recheck it against this one", file=sys.stderr)
+    analysis = os.path.join(a.out, ANALYSIS)
+    if ANALYSIS in a.see and os.path.exists(analysis) and date not in open(analysis).read():
+        print(f"report.py: note: {analysis} reads another run; recheck it against this one",
+              file=sys.stderr)
     md += ["Simulation (`bench/sim`): the same access sequence (bench/common/bench_pattern.h), "
            "merged across vCPUs by **round-robin interleaving, an approximation** of the real "
            "concurrent order; capacity = quota - overhead (the shadow pages the VM needs "

@@ -1,29 +1,27 @@
 #!/usr/bin/env python3
 """scaling.py: does it scale?  Hosts side by side, from their runs.
 
-  scaling.py --host LABEL=DIR [--host LABEL=DIR ...] --report REPORT.md --png OUT.png
+  scaling.py --results DIR [--out OUT]
 
-Each DIR holds a runs.csv (the bench boot) and maybe a runs-lockstat.csv
-(the lockstat boot), as `make bench` writes into bench/results/ and
-`make bench-import` into bench/results/hosts/<tag>/.  For every pattern
-and quota that all hosts ran: total throughput (all vCPUs:
-touches_per_sec_per_vcpu x vcpus) per vCPU count, normalised to the same
-host and policy at 1 vCPU; the share of evictions done on the fault path
-(sharded); the mmu_lock hold split by path; and, from the lockstat boot,
-the total mmu_lock wait and the contentions per run.
-Every figure is a median over reps.  The section replaces the text
-between the scaling markers of REPORT.md (appended if absent); the chart
-goes to OUT.png.
+The hosts: this machine's run in DIR (bench/results/, from `make bench`)
+and every host imported into DIR/hosts/<tag>/ (`make bench-import`), each
+a runs.csv (the bench boot) and maybe a runs-lockstat.csv (the lockstat
+boot).  For every pattern and quota that all hosts ran: total throughput
+(all vCPUs: touches_per_sec_per_vcpu x vcpus) per vCPU count, normalised
+to the same host and policy at 1 vCPU; the share of evictions done on the
+fault path (sharded); the mmu_lock hold split by path; and, from the
+lockstat boot, the total mmu_lock wait and the contentions per run.
+Every figure is a median over reps.  Writes OUT/SCALING.md (whole) and
+OUT/scaling.png; OUT defaults to DIR.
 """
 import argparse
 import collections
 import csv
+import glob
 import os
 import statistics
 import sys
 
-BEGIN = "<!-- scaling:begin (bench/report/scaling.py) -->"
-END = "<!-- scaling:end -->"
 POLICIES = ("fifo", "clock", "sharded")
 
 
@@ -78,16 +76,18 @@ def hold_ms(part):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--host", action="append", required=True, help="LABEL=DIR")
-    ap.add_argument("--report", required=True)
-    ap.add_argument("--png", required=True)
+    ap.add_argument("--results", required=True, help="this machine's results, with hosts/ in it")
+    ap.add_argument("--out", help="output folder (default: --results)")
     a = ap.parse_args()
+    out_dir = a.out or a.results
 
+    # The shell's order of hosts/*/: names sorted with their trailing slash.
+    dirs = [("this-machine", a.results)] + [
+        (os.path.basename(os.path.dirname(d)), d)
+        for d in sorted(glob.glob(os.path.join(a.results, "hosts", "*", "")))
+        if os.path.exists(os.path.join(d, "runs.csv"))]
     hosts = []
-    for h in a.host:
-        if "=" not in h:
-            sys.exit(f"scaling.py: --host wants LABEL=DIR, got '{h}'")
-        label, d = h.split("=", 1)
+    for label, d in dirs:
         runs = load(os.path.join(d, "runs.csv"))
         if not runs:
             sys.exit(f"scaling.py: {d}/runs.csv is missing or empty")
@@ -102,7 +102,7 @@ def main():
     cells = sorted(set.intersection(*[{(k[0], k[1]) for k in tput[label]} for label, _, _ in hosts]))
     cells = [c for c in cells if c[0] in ("hotcold", "hotscan")] or cells
 
-    out = [BEGIN, "", "## Scaling: hosts side by side", "",
+    out = ["# Scaling: hosts side by side", "",
            "Medians over reps. *x1*: total throughput (touches/s of all vCPUs) relative to the same host "
            "and policy at 1 vCPU, with the absolute figure in k touches/s; a design that scales keeps x1 "
            "near the vCPU count where the host has the CPUs. TCG timings are relative only, and only "
@@ -110,7 +110,7 @@ def main():
            "runs-lockstat.csv (hosts: " + ", ".join(f"`{label}`" for label, _, _ in hosts) + ").", ""]
     for pat, q in cells:
         vcs = sorted({k[3] for label, _, _ in hosts for k in tput[label] if k[0] == pat and k[1] == q})
-        out += [f"### {pat}, quota {q}", "",
+        out += [f"## {pat}, quota {q}", "",
                 "| host | policy | " + " | ".join(f"{v} vCPU" for v in vcs) + " |",
                 "|---|---|" + "---:|" * len(vcs)]
         for label, _, _ in hosts:
@@ -161,17 +161,10 @@ def main():
                     if any(cols):
                         out.append(f"| {label} | {p} | " + " | ".join(cols) + " |")
         out.append("")
-    out += [f"![scaling]({os.path.basename(a.png)})", "", END]
-    section = "\n".join(out) + "\n"
-
-    text = open(a.report).read() if os.path.exists(a.report) else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    with open(a.report, "w") as f:
-        f.write(text)
+    out += ["![scaling](scaling.png)"]
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "SCALING.md"), "w") as f:
+        f.write("\n".join(out) + "\n")
 
     import matplotlib
     matplotlib.use("Agg")
@@ -202,7 +195,7 @@ def main():
     fig.legend(handles, labels, fontsize=6, loc="lower center", ncol=3)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.tight_layout()
-    fig.savefig(a.png, dpi=110)
+    fig.savefig(os.path.join(out_dir, "scaling.png"), dpi=110)
 
 
 if __name__ == "__main__":

@@ -106,16 +106,13 @@ verdict() {  # verdict TARGET PATTERN VCPUS POLICY
 # T1 A clock: 68 % fewer, interval 60-75 %: wholly on the met side.
 eq "T1 A clock"   "$(verdict T1 hotcold 8 clock)" MET
 grep -qF "fewer [95 % CI" "$T/out/targets.csv" && ok || bad "targets.csv shows no interval"
-# A hand-written analysis between the markers survives regeneration.
+# REPORT.md is written whole: nothing of an earlier one survives.
 mkdir -p "$T/out-again"
-printf '%s\n' "# old" "<!-- analysis:begin (hand-written; kept by report.py) -->" \
-	"Reading of the run of 2026-01-01 00:00 UTC: keep me." "<!-- analysis:end -->" "old tail" \
-	>"$T/out-again/REPORT.md"
+printf '%s\n' "# old" "old text" >"$T/out-again/REPORT.md"
 "$PY" report.py "${R[@]}" --out "$T/out-again" --no-charts >/dev/null 2>&1
 cmp -s "$T/out/targets.csv" "$T/out-again/targets.csv" && ok ||
 	bad "the bootstrap is not reproducible: targets.csv differs between two runs"
-grep -qF "keep me." "$T/out-again/REPORT.md" && ok || bad "the analysis section was not kept"
-grep -qF "old tail" "$T/out-again/REPORT.md" && bad "text outside the analysis markers was kept" || ok
+grep -qF "old text" "$T/out-again/REPORT.md" && bad "text of the earlier REPORT.md was kept" || ok
 grep -qF "## Headline" "$T/out-again/REPORT.md" && ok || bad "regenerated REPORT.md lacks its tables"
 eq "T1 A sharded" "$(verdict T1 hotcold 8 sharded)" MISSED
 eq "T1 B clock"   "$(verdict T1 hotscan 16 clock)" MET
@@ -178,7 +175,16 @@ eq "quota match: MIN" "$(awk -F, 'NR > 1 && $1 == "hotcold" && $2 == 8 && $7 == 
 	echo "$rep,sharded,hotcold,16,96,1500000,$((7 - rep)),500000"
   done; } >"$T/lockstat.csv"
 "$PY" report.py "${R[@]}" --lockstat "$T/lockstat.csv" --lockstat-kernel "ls-kernel" \
-	--out "$T/outl" --no-charts >/dev/null 2>&1 && ok || bad "report.py failed with --lockstat"
+	--see ANALYSIS.md --see SCALING.md --out "$T/outl" --no-charts >/dev/null 2>&1 && ok ||
+	bad "report.py failed with --lockstat"
+grep -qxF -- "- See also: [ANALYSIS.md](ANALYSIS.md), [SCALING.md](SCALING.md)" "$T/outl/REPORT.md" &&
+	ok || bad "REPORT.md does not link the --see files"
+# --again makes the same report from the folder's CSVs and the old header.
+cp "$T/runs.csv" "$T/sim.csv" "$T/outl/"
+cp "$T/lockstat.csv" "$T/outl/runs-lockstat.csv"
+"$PY" report.py --again "$T/outl" --out "$T/outl-again" --no-charts >/dev/null 2>&1 &&
+	cmp -s "$T/outl/REPORT.md" "$T/outl-again/REPORT.md" && ok ||
+	bad "report.py --again did not remake REPORT.md: $(diff "$T/outl/REPORT.md" "$T/outl-again/REPORT.md" 2>&1 | head -5)"
 for s in "## mmu_lock contention" "ls-kernel" \
 	 "| hotcold | 96 | 16 | 3 | 110 [100–120] | 50 | 6 [5–7] | 4 [2–6] | 1 | 0.5 | 5 [4–6] | 3 | 1.5 |"; do
 	grep -qF -- "$s" "$T/outl/REPORT.md" && ok || bad "lockstat REPORT.md lacks '$s'"
@@ -275,6 +281,8 @@ refuse "bad accelerator" "invalid choice" \
 	--runs "$T/runs.csv" --sim "$T/sim.csv" --machine m --accel HVF
 refuse "missing file" "cannot read" \
 	--runs "$T/none.csv" --sim "$T/sim.csv" --machine m --accel KVM
+refuse "no machine" "missing --machine" --runs "$T/runs.csv" --sim "$T/sim.csv" --accel KVM
+refuse "--again without a report" "cannot read" --again "$T/none"
 [ -e "$T/bad/summary.csv" ] && bad "wrote a summary for refused input" || ok
 
 # compare_runs.py: one cell unchanged (OK), one doubled (WORSE), one that

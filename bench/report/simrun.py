@@ -1,7 +1,7 @@
 """Run the simulator (build/bench-sim/sim) for one cell and seed.
 
 Shared by bench/report/signal_check.py and
-bench/results/experiments/signal_table.py.
+bench/report/signal_table.py.
 """
 import csv
 import io

@@ -196,7 +196,7 @@ static inline void rcu_read_unlock(void)
 	urcu_memb_read_unlock();
 }
 
-/* Harness-side RCU calls (never under the zap lock: DESIGN 5). */
+/* Harness-side RCU calls (never under the zap lock: DESIGN 9). */
 #define rcu_register_thread	urcu_memb_register_thread
 #define rcu_unregister_thread	urcu_memb_unregister_thread
 #define rcu_barrier		urcu_memb_barrier

@@ -1,9 +1,8 @@
 /*
  * SPIN model of the sharded shadow-page eviction protocol
  * (SE_POLICY_SHARDED in kernel/src/arch/x86/kvm/mmu/shadow_evict.c as of
- * commit 663a9b6, the series through old patch 0019 (README "Patch
- * numbers"); design/DESIGN.md sections
- * 3, 5 and 10).
+ * commit 663a9b6: the sharded protocol of patch 0010, without probation
+ * and laps of credit; design/DESIGN.md §5, §6, §7.1 and §11).
  * Run it with design/model/check.sh; what it shows: design/model/README.md.
  *
  * ---------------------------------------------------------------------------
@@ -110,7 +109,7 @@
  *    evictable page exists; max_pages = NP (the pool is the quota).
  *  - se_page_young(): test_bit + test_and_clear_bit as one atomic
  *    test-and-clear (the split only decides which lap sees a mark,
- *    DESIGN 4.2).  The root's referenced bit: nothing decides on it
+ *    DESIGN 10.2).  The root's referenced bit: nothing decides on it
  *    (pinned for the worker, not evictable for direct reclaim), so the
  *    vCPU does not mark the root.
  *  - statistics, the TLB flush in commit, the account hooks.

@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
-"""Print the README's table from the three variants' runs.csv (medians of 3 reps).
+"""The table of bench/results/experiments/wait/: the three boots' runs.csv
+side by side (medians of 3 reps).
 
-Run from this folder: python3 table.py
+  python3 bench/report/wait_table.py [DIR]   (default bench/results/experiments/wait)
 """
 import csv
+import os
 import statistics as st
+import sys
 
+WAIT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                    "..", "results", "experiments", "wait")
 VARIANTS = ["take-only-needed", "weight", "weight-and-wait"]
 
 
-def load(variant):
+def load(folder, variant):
     cells = {}
-    with open(f"{variant}/runs.csv") as f:
+    with open(os.path.join(folder, variant, "runs.csv")) as f:
         for r in csv.DictReader(f):
             key = (r["pattern"], int(r["quota"]), int(r["vcpus"]), r["policy"])
             cells.setdefault(key, []).append(r)
@@ -27,7 +32,8 @@ def share(r):
 
 
 def main():
-    data = {v: load(v) for v in VARIANTS}
+    folder = sys.argv[1] if len(sys.argv) > 1 else WAIT
+    data = {v: load(folder, v) for v in VARIANTS}
     keys = sorted({k[:3] for k in data[VARIANTS[0]]})
     print("| pattern | quota | vCPUs | direct share (sharded): " + " / ".join(VARIANTS)
           + " | refaults sharded/clock | throughput sharded/clock | touch p99 sharded/clock"

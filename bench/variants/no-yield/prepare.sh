@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# prepare.sh: the two kits of the next 16-core run (README.md beside this
-# file): kit A is the series (kernel/patches) plus batch-end/variant.diff (counters
-# of why each worker batch ends), kit B the same plus no-yield.diff. Both
-# carry the same QEMU and guest image; B travels as its two kernels only,
-# so that both fit in one device call (64 MiB). Output: build/pack-next/
+# prepare.sh: two bench kits that differ only in the worker's yield: kit A
+# is the series (kernel/patches) plus bench/variants/batch-end/variant.diff
+# (counters of why each worker batch ends), kit B the same plus this
+# folder's variant.diff (no yield while faults wait for room). Both carry
+# the same QEMU and guest image; B travels as its two kernels only, so that
+# both fit in one device call (64 MiB). Output: build/pack-next/
 # kitA.tar.gz and B/{bench,lockstat}.bzImage. The kernel tree is put back
 # as it was, and the bench and lockstat kernels rebuilt from it, at the end.
 set -euo pipefail
-TOP=$(cd "$(dirname "$0")/../../../.." && pwd)
-HERE=$TOP/bench/results/experiments/16core-next
+TOP=$(cd "$(dirname "$0")/../../.." && pwd)
+HERE=$TOP/bench/variants/no-yield
 KSRC=$TOP/build/src/linux
 OUT=$TOP/build/pack-next
 die() { echo "prepare.sh: error: $*" >&2; exit 1; }
@@ -23,10 +24,10 @@ restore() {
 trap restore EXIT
 
 rm -rf "$OUT" && mkdir -p "$OUT/B"
-git -C "$KSRC" apply "$TOP/bench/results/experiments/batch-end/variant.diff"
+git -C "$KSRC" apply "$TOP/bench/variants/batch-end/variant.diff"
 make -C "$TOP" bench-pack
 cp "$TOP/build/pack/shadow-evict-bench.tar.gz" "$OUT/kitA.tar.gz"
-git -C "$KSRC" apply "$HERE/no-yield.diff"
+git -C "$KSRC" apply "$HERE/variant.diff"
 "$TOP/scripts/kbuild.sh" bench
 "$TOP/scripts/kbuild.sh" lockstat
 cp "$TOP/build/bench/arch/x86/boot/bzImage" "$OUT/B/bench.bzImage"

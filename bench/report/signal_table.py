@@ -4,11 +4,11 @@
 Run from the repository root after `make -C bench/sim` (it calls
 build/bench-sim/sim):
 
-    python3 bench/results/experiments/signal_table.py probation
-    python3 bench/results/experiments/signal_table.py age
-    python3 bench/results/experiments/signal_table.py     # both, one table
+    python3 bench/report/signal_table.py probation
+    python3 bench/report/signal_table.py age
+    python3 bench/report/signal_table.py     # both, one table
 
-The folder (probation/ or age/) holds two boots of one kernel, `off/`
+The folder (bench/results/experiments/probation/ or age/) holds two boots of one kernel, `off/`
 (the change switched off by a kernel parameter) and `on/` (the defaults).
 For every hotcold/hotscan cell it prints
  - the simulator's CLOCK at the cell's capacity (quota minus the cell's
@@ -27,9 +27,9 @@ import os
 import statistics as st
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "report"))
-from simrun import need_sim, run_sim  # noqa: E402
+from simrun import TOP, need_sim, run_sim
+
+EXPERIMENTS = os.path.join(TOP, "bench", "results", "experiments")
 
 # Simulator flags for the kernel without and with each change.  Each change
 # is measured on top of the ones before it (probation, then age).
@@ -41,7 +41,7 @@ CHANGES = {
 
 def load(folder, variant):
     cells = {}
-    with open(os.path.join(HERE, folder, variant, "runs.csv")) as f:
+    with open(os.path.join(EXPERIMENTS, folder, variant, "runs.csv")) as f:
         for r in csv.DictReader(f):
             key = (r["pattern"], int(r["quota"]), int(r["vcpus"]))
             cells.setdefault(key, {}).setdefault(r["policy"], []).append(r)

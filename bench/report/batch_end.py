@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Why the sharded worker's batches end, per cell, from a runs.csv made by a
-kernel with ../batch-end/variant.diff (its README says which stat columns
-the variant repurposes). Each figure is a ratio within a run, then the
-median over the runs of a cell (as bench/report/evict_costs.py does):
+kernel with bench/variants/batch-end/variant.diff, which repurposes the
+stat columns named in ENDS, GOT, WANT and STALE below. Each figure is a
+ratio within a run, then the median over the runs of a cell (as
+bench/report/evict_costs.py does):
 
   gap/step/yield/dry %  share of the worker's batches each cause ended
   pages/batch           pages the worker zapped per batch
@@ -17,7 +18,7 @@ Only runs of the variant as of dda5330 (kit.txt: project=dda5330 or
 later) carry the targets and the stale entries; with an older variant
 the last three columns mean nothing.
 
-usage: batch_end.py RUNS.CSV [RUNS.CSV ...]
+usage: bench/report/batch_end.py RUNS.CSV [RUNS.CSV ...]
 """
 import csv
 import statistics
