@@ -11,12 +11,12 @@
 #   make guest      build the guest initramfs (selftests + project programs)
 #   make bench      fifo vs clock vs sharded across vCPU counts beside Belady's
 #                   MIN: quick matrix (FULL=1 the whole one; BENCH_* overrides,
-#                   see scripts/bench.sh) -> bench/results/
+#                   see bench/bench.sh) -> bench/results/
 #   make validate   every suite (evict, upstream selftests, stress) under
 #                   every policy on the debug and KASAN kernels -> one table
 #   make bench-workloads  stress-ng and redis in a nested L2 guest on the
 #                   shadow MMU, per policy, with flame graphs ->
-#                   bench/results/workloads/ (WL_ARGS: scripts/bench-workloads.sh)
+#                   bench/results/workloads/ (WL_ARGS: bench/bench-workloads.sh)
 #   make hang-count L1 hangs per L2 boot under TCG: the series against the
 #                   pristine kernel -> bench/results/hangs/
 #   make bench-pack the benchmark as one tarball for a host without packages
@@ -71,19 +71,19 @@ run: kernel guest
 
 # The benchmark: builds the bench kernel, guest and simulator itself.
 bench:
-	scripts/bench.sh
+	bench/bench.sh
 
 # Real guests: stress-ng and redis-benchmark in L2 on L1's shadow MMU.
 WL_ARGS ?=
 bench-workloads:
-	scripts/bench-workloads.sh $(WL_ARGS)
+	bench/bench-workloads.sh $(WL_ARGS)
 
 # L1 hangs and deaths per L2 boot under TCG, the series against the
 # pristine kernel (BOOTS per side, BLOCK per L1 boot; see the script).
 BOOTS ?= 100
 BLOCK ?= 10
 hang-count:
-	scripts/hang-count.sh $(BOOTS) $(BLOCK)
+	bench/hang-count.sh $(BOOTS) $(BLOCK)
 
 # The validation matrix: suites x policies x debug/KASAN kernels, one
 # table (VALIDATE_* knobs: see scripts/validate.sh).
@@ -93,14 +93,14 @@ validate:
 # The benchmark as one self-contained tarball for hosts without packages,
 # and its results brought back: make bench-import FROM=results.tar.gz
 bench-pack:
-	scripts/bench-pack.sh
+	bench/bench-pack.sh
 
 # The kit run where nothing of QEMU, python or apt exists (a chroot).
 bench-pack-test: bench-pack
-	scripts/tests/bench-pack-chroot.sh
+	bench/tests/bench-pack-chroot.sh
 
 bench-import:
-	FROM="$(FROM)" COMMAND="$(COMMAND)" scripts/bench-import.sh
+	FROM="$(FROM)" COMMAND="$(COMMAND)" bench/bench-import.sh
 
 # Userspace tests: the eviction core (concurrency-tests/), the
 # benchmark's simulator and report generator (bench/), the splat check
@@ -112,8 +112,8 @@ unit:
 	@t0=$$(date +%s); $(MAKE) -C concurrency-tests test || exit 1; \
 		$(MAKE) -C bench test || exit 1; \
 		scripts/tests/splat-check/run.sh || exit 1; \
-		scripts/tests/bench-workloads/options.sh || exit 1; \
-		scripts/tests/bench-matrix.sh || exit 1; \
+		bench/tests/bench-workloads/options.sh || exit 1; \
+		bench/tests/bench-matrix.sh || exit 1; \
 		design/model/check.sh || exit 1; \
 		scripts/tests/readme-check.py --selftest && scripts/tests/readme-check.py || exit 1; \
 		mkdir -p build; echo "unit-tests $$(( $$(date +%s) - t0 ))" >> build/timings.txt
@@ -139,8 +139,8 @@ test: timings-reset
 		scripts/run-guest.sh --flavor debug --suite $$suite --vcpus 2 --mem 2G --timeout 1500 \
 			--append kvm.shadow_evict=$$pol || rc=1; \
 	done; \
-	scripts/bench-workloads.sh --smoke || rc=1; \
-	scripts/tests/bench-workloads/layers.sh || rc=1; \
+	bench/bench-workloads.sh --smoke || rc=1; \
+	bench/tests/bench-workloads/layers.sh || rc=1; \
 	$(MAKE) -s timings; exit $$rc
 
 # Commits made in build/src/linux go back to kernel/patches and kernel/src.

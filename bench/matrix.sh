@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # bench/matrix.sh: the benchmark's matrix, read from the BENCH_* environment
-# and checked before anything is built or booted. Sourced by scripts/bench.sh
+# and checked before anything is built or booted. Sourced by bench/bench.sh
 # (`make bench`) and by the bench kit's run.sh, which finds it beside itself
-# (scripts/bench-pack.sh copies it into the kit). Defines functions only;
+# (bench/bench-pack.sh copies it into the kit). Defines functions only;
 # they set the variables below in the caller's shell, or exit 1 saying why.
 #
 # bench_matrix_read [NAME=DEFAULT ...]: set each variable of the matrix from

@@ -2,9 +2,9 @@
 # guest.sh: build the L1 guest image build/guest/initramfs.gz from the
 # prepared tree: busybox-static, the KVM selftests the suites name (built
 # statically from the same tree, out of tree), the project's own guest
-# programs (kernel/guest/*.c and bench/guest/*.c, linked against the
+# programs (kernel/guest/*.c, linked against the
 # selftests library), the suites and init (scripts/guest/), and the
-# benchmark's in-guest driver (bench/run/guest/).
+# benchmark's in-guest driver (bench/run/).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -37,15 +37,14 @@ info "building the project's guest programs"
 sk=$KSRC/tools/testing/selftests/kvm
 rm -rf "$st/project"
 mkdir -p "$st/project"
-# bench/guest/*.c share bench/common/bench_pattern.h with the simulator and
-# kernel/guest/sysfs_str.h with the guest programs there.
-for c in "$TOP"/kernel/guest/*.c "$TOP"/bench/guest/*.c; do
+# shadow_bench.c shares bench/common/bench_pattern.h with the simulator.
+for c in "$TOP"/kernel/guest/*.c; do
 	[ -e "$c" ] || continue
 	gcc -O2 -g -static -std=gnu99 -D_GNU_SOURCE -DCONFIG_64BIT -Wall -Werror \
 		-fno-stack-protector -fno-PIE -fno-strict-aliasing \
 		-I"$KSRC/tools/include" -I"$KSRC/tools/arch/x86/include" -isystem "$hdr" \
 		-I"$sk/include" -I"$sk/include/x86_64" -I"$KSRC/tools/testing/selftests" \
-		-I"$TOP/bench/common" -I"$TOP/kernel/guest" \
+		-I"$TOP/bench/common" \
 		-o "$st/project/$(basename "$c" .c)" "$c" "$st/libkvm.a" -pthread -ldl ||
 		die "$c failed to build"
 done
@@ -62,10 +61,10 @@ cp /bin/busybox "$root/bin/busybox"
 install -m 755 "$TOP/scripts/guest/init" "$root/init"
 cp "$TOP"/scripts/guest/suites/* "$root/suites/"
 cp "$st"/project/* "$root/kvm/" 2>/dev/null || true
-# The benchmark's in-guest driver (the bench suite runs it; scripts/bench.sh).
-install -m 755 "$TOP/bench/run/guest/bench-driver.sh" "$root/kvm/bench-driver"
+# The benchmark's in-guest driver (the bench suite runs it; bench/bench.sh).
+install -m 755 "$TOP/bench/run/bench-driver.sh" "$root/kvm/bench-driver"
 # The real-guest benchmark's driver (the workloads suite; its QEMU, perf
-# and L2 come in a second archive: scripts/bench-workloads.sh).
+# and L2 come in a second archive: bench/bench-workloads.sh).
 install -m 755 "$TOP/bench/workloads/l1-driver" "$root/kvm/wl-driver"
 # Only the selftests some suite names, to keep the image small. A command
 # may start with "env VAR=VALUE ...": the program is the first other word.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * bench_pattern.h: the benchmark's access patterns, shared (not copied) by
- * the L2 guest code of bench/guest/shadow_bench.c and by the host-side
+ * the L2 guest code of kernel/guest/shadow_bench.c and by the host-side
  * simulator bench/sim/sim.c, so both see exactly the same trace.
  *
  * Freestanding: integer arithmetic only, no libc, no floating point, no

@@ -189,7 +189,7 @@ def match_sim(rows, sims_by_trace):
 
     The capacity is what the quota leaves for the regions' last-level pages:
     quota - overhead, with the cell's lower-median overhead (as
-    scripts/bench.sh computes it).  A sim CSV that carries a quota column is
+    bench/bench.sh computes it).  A sim CSV that carries a quota column is
     matched on the quota instead.  Failing both, any run's own
     quota - overhead that the sim CSV has.
     """

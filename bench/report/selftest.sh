@@ -157,7 +157,7 @@ sed 's/^hotcold,8,/hotcold,4,/' "$T/sim.csv" >"$T/sim4.csv"
 eq "T3 not run" "$(awk -F, '$1 == "T3" { print $6 }' "$T/out4/targets.csv")" "NOT RUN"
 eq "T1 still met at 4" "$(awk -F, '$1 == "T1" && $3 == 4 && $5 == "clock" { print $6 }' "$T/out4/targets.csv")" MET
 
-# scripts/bench.sh's sim CSV: quota and overhead columns first; match on quota.
+# bench/bench.sh's sim CSV: quota and overhead columns first; match on quota.
 { echo "quota,overhead,$(head -1 "$T/sim.csv")"
   echo "100,22,hotcold,8,256,100,1000,1,78,8000,910,510,210"
   echo "100,20,hotscan,16,256,100,1000,1,80,16000,700,450,300"; } >"$T/simq.csv"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Report of the real-guest benchmark (scripts/bench-workloads.sh).
+"""Report of the real-guest benchmark (bench/bench-workloads.sh).
 
 Reads the results the L1 driver handed back (bench/workloads/l1-driver):
 runs.tsv, runs/N/{run.txt, stats-{begin,end}-W.txt, l2/...}, meta.txt and

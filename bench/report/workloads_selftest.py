@@ -70,7 +70,7 @@ def make(res, bad=None):
             rps = 100 * (rep + 1) * (2 if pol == "clock" else 1)
             write(f"{d}/l2/redis.csv", CSV.format(s=rps, g=rps, l=rps / 10, p50=rep + 1, p99=10 * (rep + 1)))
     write(os.path.join(res, "runs.tsv"), "\n".join(rows) + "\n")
-    write(os.path.join(res, "meta.txt"), "command: scripts/bench-workloads.sh --reps 3\naccel=tcg\n")
+    write(os.path.join(res, "meta.txt"), "command: bench/bench-workloads.sh --reps 3\naccel=tcg\n")
     # perf: 4 samples: fault+evict, fault only, evict in the worker, other.
     write(os.path.join(res, "perf", "clock.script.gz.src"),
           "qemu 1 100\n\t ffff se_reclaim+0x10 ([kernel])\n\t ffff make_mmu_pages_available+0x1 ([kernel])\n"

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * One-line files (module parameters, /proc/sys knobs, /proc/<pid> fields)
- * read and written by the project's guest programs (kernel/guest/ and
- * bench/guest/).
+ * read and written by the project's guest programs (kernel/guest/).
  */
 #ifndef SYSFS_STR_H
 #define SYSFS_STR_H

@@ -4,7 +4,7 @@
 # = quota - the cell's median overhead, into SIMCSV. Used by `make bench`
 # and `make bench-import`, so both simulate a cell the same way.
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../scripts/lib.sh"
 
 [ $# = 4 ] || die "usage: $0 RUNS SIMCSV HOT_PCT HOT_HIT_PCT"
 runs=$1 simcsv=$2 hot_pct=$3 hot_hit_pct=$4

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # hang-count.sh (`make hang-count`): how often L1 hangs or dies under QEMU
 # TCG, per L2 boot, on the pristine kernel and on the series. Both run the
-# workload smoke's L2 boots (scripts/bench-workloads.sh --smoke: quota 96,
+# workload smoke's L2 boots (bench/bench-workloads.sh --smoke: quota 96,
 # one L2 vCPU, stress-ng --vm and redis; L1 with this host's CPUs, at most
 # 16): the series with its smoke policy (clock), the pristine kernel with
 # its own eviction (stock). Blocks of BLOCK L2 boots, one L1 boot each,
@@ -24,12 +24,12 @@
 # logs/ holds each block's log, consoles/ the console of every L1 boot
 # that stalled or died.
 #
-# usage: scripts/hang-count.sh [BOOTS (100)] [BLOCK (10)]
+# usage: bench/hang-count.sh [BOOTS (100)] [BLOCK (10)]
 #        HANG_DEADLINE=S   start no block after S seconds (default: none)
 #        HANG_SIDES="series pristine"  (either alone, to add to one side)
 #        HANG_SUMMARY=1    only recompute summary.txt from counts.tsv
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../scripts/lib.sh"
 
 boots=${1:-100}
 block=${2:-10}
@@ -156,7 +156,7 @@ while :; do
 		if [ "$side" = series ]; then k=$BUILD/workload pol=clock; else k=$BUILD/workload-pristine pol=stock; fi
 		info "block $b: $side ($pol), $block L2 boots; so far ${done_boots[series]} series, ${done_boots[pristine]} pristine"
 		tb=$(now)
-		BENCH_NO_BUILD=1 "$TOP/scripts/bench-workloads.sh" --smoke --reps "$block" --policies "$pol" \
+		BENCH_NO_BUILD=1 "$TOP/bench/bench-workloads.sh" --smoke --reps "$block" --policies "$pol" \
 			--kernel "$k" --restarts 1000 --out "$BUILD/workloads/$name" >"$hout/logs/$name.log" 2>&1 || true
 		read -r l1 ok st de l2f bh <<<"$(count_block "$name")"
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$side" "${k##*/}" "$pol" "$name" \

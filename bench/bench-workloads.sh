@@ -50,7 +50,7 @@
 #                     workload or perf; stop L1 dead after its first run
 #                     (l1-crash), or hang it there (l1-stall) or before
 #                     its first run (l1-stall-early)
-#                     (scripts/tests/bench-workloads/layers.sh)
+#                     (bench/tests/bench-workloads/layers.sh)
 # Exit status 0 when every run passed. A failure names its layer: l1-boot,
 # l1 (L1 died or hung mid-matrix in five boots in a row), l2-boot, workload, perf, report; the
 # logs stay in build/workloads/run-NAME*. L1 sends each run to the host as
@@ -59,7 +59,7 @@
 # again to run the rest, at most 4 times (--restarts; run-NAME-resumeN; meta.txt counts
 # the restarts and REPORT.md shows them).
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../scripts/lib.sh"
 
 cmdline="$*"
 policies=fifo,clock,sharded quotas=2048,96 vcpus="" l1v="" l1mem=4G mem=384 reps=3
@@ -402,7 +402,7 @@ fi
 # The report and its data.
 mkdir -p "$out"
 {
-	echo "command: scripts/bench-workloads.sh $cmdline"
+	echo "command: bench/bench-workloads.sh $cmdline"
 	echo "policies=$policies quotas=$quotas vcpus=$vcpus l1_vcpus=$l1v l1_mem=$l1mem mem=$mem reps=$reps"
 	echo "workloads=$workloads ops=$ops requests=$requests perf=$perf"
 	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench-driver.sh: the benchmark's matrix, run inside the L1 guest (busybox
 # sh) by the "bench" suite; installed as /kvm/bench-driver by
-# scripts/guest.sh. scripts/bench.sh passes the matrix on the kernel command
+# scripts/guest.sh. bench/bench.sh passes the matrix on the kernel command
 # line (words bench_KEY=VALUE, lists comma-separated):
 #
 #   bench_patterns  hotcold,hotscan,loop,phase,private
@@ -52,7 +52,7 @@ for w in $(cat /proc/cmdline); do
 done
 for k in patterns vcpus quotas regions steps warmup reps seed policies; do
 	eval "v=\$$k"
-	[ -n "$v" ] || die "no bench_$k= on the kernel command line (scripts/bench.sh sets them)"
+	[ -n "$v" ] || die "no bench_$k= on the kernel command line (bench/bench.sh sets them)"
 done
 [ -w "$PARAM" ] || die "$PARAM is missing or not writable: the kernel lacks kvm.shadow_evict"
 command -v shadow_bench >/dev/null || die "shadow_bench is not in the image"

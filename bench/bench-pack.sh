@@ -12,7 +12,7 @@
 # reads (bench/matrix.sh, shared with make bench).
 #   BENCH_NO_BUILD=1   pack the kernels and guest image as they are
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../scripts/lib.sh"
 
 limit_mib=60
 if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then

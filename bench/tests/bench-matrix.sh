@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark's matrix (bench/matrix.sh), shared by scripts/bench.sh and
+# The benchmark's matrix (bench/matrix.sh), shared by bench/bench.sh and
 # the bench kit's run.sh: its defaults as each of them sees them, and its
 # refusal of bad values, each with the reason. Nothing is built or booted:
 # bench.sh runs with BENCH_NO_BUILD=1 and no build directory (it stops at
@@ -95,8 +95,8 @@ check "warning, quota" "$out" "matrix: warning: quota 600 >= 512 regions: that c
 check "warnings, no others" "$(grep -c warning <<<"$out")" 4
 check "a matrix with warnings runs" "$out" " reps=1 "
 
-# ---- make bench: scripts/bench.sh's matrix ----
-bench() { env BUILD="$nobuild" BENCH_NO_BUILD=1 BENCH_LOCKSTAT=1 "$@" scripts/bench.sh 2>&1; }
+# ---- make bench: bench/bench.sh's matrix ----
+bench() { env BUILD="$nobuild" BENCH_NO_BUILD=1 BENCH_LOCKSTAT=1 "$@" bench/bench.sh 2>&1; }
 out=$(bench)
 check "bench.sh, quick matrix" "$out" "matrix: hotcold,hotscan,loop,phase,private x vcpus 1,2,4,8,16 x quotas 96,160 x seeds 1,2,3 x 3 reps x fifo,clock,sharded = 1350 runs (regions 512, steps 20000, warmup 10000 per run;"
 check "bench.sh, lockstat matrix" "$out" "lockstat boot: hotcold,hotscan x vcpus 1,4,16 x quotas 96 x seeds 1,2,3 x 3 reps x fifo,clock,sharded = 162 runs"
@@ -109,8 +109,8 @@ check "bench.sh warns" "$(bench BENCH_REPS=2)" "bench.sh: warning: BENCH_REPS=2:
 n=$((n + 1))
 [ ! -e "$nobuild" ] || { fail=$((fail + 1)); echo "FAIL: bench.sh created $nobuild"; }
 
-# ---- the bench kit: run.sh beside matrix.sh, as scripts/bench-pack.sh lays them out ----
-check "bench-pack.sh puts matrix.sh in the kit" "$(grep -F 'bench/matrix.sh' scripts/bench-pack.sh)" 'cp "$TOP/bench/matrix.sh" "$kit/matrix.sh"'
+# ---- the bench kit: run.sh beside matrix.sh, as bench/bench-pack.sh lays them out ----
+check "bench-pack.sh puts matrix.sh in the kit" "$(grep -F 'bench/matrix.sh' bench/bench-pack.sh)" 'cp "$TOP/bench/matrix.sh" "$kit/matrix.sh"'
 kit=$tmp/kit
 mkdir -p "$kit"/{qemu/bin,qemu/lib,qemu/modules,kernels,guest}
 cp bench/pack/run.sh "$kit/run.sh"

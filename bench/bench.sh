@@ -5,9 +5,9 @@
 #  1. builds the bench kernel (scripts/kbuild.sh bench, incremental), the
 #     guest image (scripts/guest.sh) and the simulator (make -C bench sim);
 #  2. boots ONE L1 guest (scripts/run-guest.sh --flavor bench --suite bench)
-#     whose driver (bench/run/guest/bench-driver.sh) runs the matrix: for
+#     whose driver (bench/run/bench-driver.sh) runs the matrix: for
 #     each rep, each cell, each policy in an order rotated per rep, one VM
-#     (bench/guest/shadow_bench.c) -> one row of runs.csv;
+#     (kernel/guest/shadow_bench.c) -> one row of runs.csv;
 #  3. replays every cell's trace through the simulator (FIFO, CLOCK, MIN) at
 #     capacity = quota - overhead (the cell's median overhead) -> sim.csv;
 #  4. boots a second, smaller matrix on the lockstat flavor (CONFIG_LOCK_STAT)
@@ -47,7 +47,7 @@
 #                   (hotcold,hotscan), BENCH_LS_VCPUS (1,4,16), BENCH_LS_QUOTAS
 #                   (96), BENCH_LS_REPS (3), the rest as above
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../scripts/lib.sh"
 
 t_all=$(now)
 FULL=${FULL:-0}
@@ -185,7 +185,7 @@ rm -f "$results/runs-lockstat.csv"
 
 # ---- simulate every cell at capacity = quota - median overhead ----
 simcsv=$out/sim.csv
-"$TOP/scripts/bench-sim.sh" "$runs" "$simcsv" "$hot_pct" "$hot_hit_pct"
+"$TOP/bench/bench-sim.sh" "$runs" "$simcsv" "$hot_pct" "$hot_hit_pct"
 cp "$simcsv" "$results/sim.csv"
 
 # ---- report ----
@@ -216,7 +216,7 @@ python3 "$TOP/bench/report/report.py" --runs "$results/runs.csv" --sim "$results
 	--command "$command" "${ls_args[@]}" "${see_args[@]}" ||
 	die "bench/report/report.py failed"
 if [ ${#see_args[@]} -gt 0 ]; then
-	"$TOP/scripts/bench-scaling.sh"
+	"$TOP/bench/bench-scaling.sh"
 fi
 record_time bench-total $(($(now) - t_all))
 info "done in $(($(now) - t_all)) s: report in $results (raw: $out)"

@@ -4,7 +4,7 @@
 # every imported host (bench/results/hosts/*). make bench and make
 # bench-import call it; bench/report/scaling.py says what it shows.
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../scripts/lib.sh"
 
 res=$TOP/bench/results
 [ -f "$res/runs.csv" ] || die "no $res/runs.csv: run make bench first"

@@ -5,7 +5,7 @@
 # /dev, /proc and /sys. The kit's runner must complete a small matrix
 # there; then make bench-import renders its results here. Root only.
 set -euo pipefail
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../../scripts/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "needs root (chroot, mount)"
 kit=$BUILD/pack/shadow-evict-bench.tar.gz
@@ -56,7 +56,7 @@ n=$(tar -xzOf "$res" shadow-evict-results-chroot-test/lockstat/results/runs.csv 
 cp "$res" "$BUILD/pack/"
 # ... and make bench-import renders it here (into build/, not bench/results).
 rm -rf "$BUILD/pack/import"
-BENCH_IMPORT_DEST=$BUILD/pack/import FROM=$BUILD/pack/${res##*/} "$TOP/scripts/bench-import.sh" >"$BUILD/pack/import.log" 2>&1 ||
+BENCH_IMPORT_DEST=$BUILD/pack/import FROM=$BUILD/pack/${res##*/} "$TOP/bench/bench-import.sh" >"$BUILD/pack/import.log" 2>&1 ||
 	die "make bench-import failed on the chroot's results (log $BUILD/pack/import.log)"
 rep=$BUILD/pack/import/chroot-test/REPORT.md
 [ -f "$rep" ] && grep -q '^- Runs: 6 ' "$rep" || die "bench-import made no REPORT.md of 6 runs ($rep)"

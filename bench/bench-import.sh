@@ -10,7 +10,7 @@
 #   BENCH_IMPORT_DEST=DIR  import into DIR/<host-tag>/ instead (tests); the
 #                  hosts' comparison (bench/results/SCALING.md) is then left alone
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../scripts/lib.sh"
 
 from=${FROM:-}
 [ -n "$from" ] || die "FROM= names the results tarball (shadow-evict-results-<tag>.tar.gz)"
@@ -62,7 +62,7 @@ cmdl=$(cat "$top/bench/cmdline.txt")
 hot_pct=$(sed -n 's/.*bench_hot_pct=\([0-9]*\).*/\1/p' <<<"$cmdl")
 hot_hit_pct=$(sed -n 's/.*bench_hot_hit_pct=\([0-9]*\).*/\1/p' <<<"$cmdl")
 [ -n "$hot_pct" ] && [ -n "$hot_hit_pct" ] || die "bench/cmdline.txt does not give bench_hot_pct and bench_hot_hit_pct"
-"$TOP/scripts/bench-sim.sh" "$dest/runs.csv" "$dest/sim.csv" "$hot_pct" "$hot_hit_pct"
+"$TOP/bench/bench-sim.sh" "$dest/runs.csv" "$dest/sim.csv" "$hot_pct" "$hot_hit_pct"
 
 accel=$(hget accel)
 case $accel in kvm) accel_name=KVM ;; tcg) accel_name=TCG ;; *) die "host.txt: unknown accel '$accel'" ;; esac
@@ -79,7 +79,7 @@ python3 "$TOP/bench/report/report.py" --runs "$dest/runs.csv" --sim "$dest/sim.c
 if [ -n "${BENCH_IMPORT_DEST:-}" ]; then
 	:
 elif [ -f "$TOP/bench/results/runs.csv" ]; then
-	"$TOP/scripts/bench-scaling.sh"
+	"$TOP/bench/bench-scaling.sh"
 else
 	info "no bench/results/runs.csv here (make bench): SCALING.md waits for it"
 fi

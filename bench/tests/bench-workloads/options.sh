@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bad options of scripts/bench-workloads.sh are refused, with the reason,
+# Bad options of bench/bench-workloads.sh are refused, with the reason,
 # before anything is built or installed: each case must exit non-zero in
 # well under a second and name the option. Run by `make unit`.
 set -u
@@ -11,7 +11,7 @@ refuse() {
 	shift
 	n=$((n + 1))
 	t0=$(date +%s%N)
-	out=$(BUILD=/nonexistent/wl-options-test scripts/bench-workloads.sh "$@" 2>&1)
+	out=$(BUILD=/nonexistent/wl-options-test bench/bench-workloads.sh "$@" 2>&1)
 	rc=$?
 	if [ $rc = 0 ] || [[ $out != *"$want"* ]]; then
 		fail=$((fail + 1))
