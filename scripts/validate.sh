@@ -4,7 +4,8 @@
 #
 #   suites    evict     the project's checks (shadow_mmu_check: data,
 #                       stats, exact quota; 16 vCPUs on a hot/cold set at
-#                       the minimum quota) and three upstream tests
+#                       the minimum quota), three upstream tests and a
+#                       40 s run of the stress test
 #             upstream  upstream KVM selftests that exercise the MMU, each
 #                       at the default quota and at 64 shadow pages
 #             stress    kernel/guest/shadow_stress.c: 16 vCPUs at the
