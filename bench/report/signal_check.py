@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 11's checks on a committed make bench run (default bench/results).
+"""How far the referenced signal is from ideal, on a committed make bench run (default bench/results).
 
     make -C bench/sim && python3 bench/report/signal_check.py [RESULTS_DIR]
 
