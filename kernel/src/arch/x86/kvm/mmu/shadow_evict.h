@@ -3,7 +3,7 @@
  * Shadow page eviction core: FIFO, single-hand CLOCK and per-vCPU sharded
  * CLOCK behind one interface.  KVM specifics (the zap lock, zapping a page,
  * Accessed-bit harvesting, roots) are reached through struct se_ops, so this
- * file and shadow_evict.c also build in userspace (concurrency-tests/).
+ * file and shadow_evict.c also build in userspace, against shim headers.
  *
  * Locking, memory ordering and lifetime rules, in short:
  *  - se_insert(), se_remove(), se_reclaim(), se_set_limits(): zap lock held
