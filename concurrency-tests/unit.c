@@ -322,7 +322,7 @@ static void probation_case(enum se_policy pol, bool on, long want)
 	P[0]->hw_young = P[1]->hw_young = 1;	/* and their parent SPTEs */
 	CHECK(rc(1) == 1 && LOG_IS(0), "[%s, probation %d] oldest first",
 	      pol_name(pol), on);
-	CHECK(!test_bit(SE_PAGE_NEW, &P[1]->se.flags),
+	CHECK(!test_bit(SE_PAGE_PROBATION, &P[1]->se.flags),
 	      "[%s] the hand's first step ends the probation", pol_name(pol));
 	CHECK(!on || (!test_bit(SE_PAGE_REFERENCED, &P[1]->se.flags) &&
 		      !P[1]->hw_young),
@@ -355,8 +355,8 @@ static void t_probation(void)
 	for (int i = 0; i < SE_DISCARD_MAX + 8; i++)
 		se_mark(&W.c, &P[i]->se);
 	CHECK(rc(1) == 1 && LOG_IS(8), "bounded discard: 0-7 keep their lap, 8 goes");
-	CHECK(!test_bit(SE_PAGE_NEW, &P[0]->se.flags) &&
-	      !test_bit(SE_PAGE_NEW, &P[7]->se.flags), "visited pages leave probation");
+	CHECK(!test_bit(SE_PAGE_PROBATION, &P[0]->se.flags) &&
+	      !test_bit(SE_PAGE_PROBATION, &P[7]->se.flags), "visited pages leave probation");
 	teardown(&W);
 
 	/* FIFO ignores it: no bit, and the oldest page goes. */
@@ -364,7 +364,7 @@ static void t_probation(void)
 	se_set_probation(&W.c, true);
 	CHECK(!W.c.probation, "fifo has no probation");
 	mk(0, 1, 1);
-	CHECK(!test_bit(SE_PAGE_NEW, &P[0]->se.flags), "fifo pages are not new");
+	CHECK(!test_bit(SE_PAGE_PROBATION, &P[0]->se.flags), "fifo pages are never on probation");
 	teardown(&W);
 }
 

@@ -50,7 +50,7 @@ int se_cache_init(struct se_cache *c, enum se_policy policy,
 		max_shards = 1;
 
 	se_shard_init(&c->shard0);
-	c->more = NULL;
+	c->extra = NULL;
 	spin_lock_init(&c->shards_lock);
 	spin_lock_init(&c->ready_lock);
 	INIT_LIST_HEAD(&c->ready);
@@ -109,14 +109,14 @@ int se_shard_add(struct se_cache *c)
 	}
 
 	spin_lock(&c->shards_lock);
-	if (!c->more) {
+	if (!c->extra) {
 		/* Ordered before readers by the release below. */
-		c->more = table;
+		c->extra = table;
 		table = NULL;
 	}
 	n = c->nr_shards;
 	if (n < c->max_shards) {
-		c->more[n - 1] = s;
+		c->extra[n - 1] = s;
 		/* Publishes *s and the table to se_nr_shards()' acquire loads. */
 		smp_store_release(&c->nr_shards, n + 1);
 		s = NULL;
@@ -138,9 +138,9 @@ void se_cache_destroy(struct se_cache *c)
 	WARN_ON_ONCE(c->nr_pages);
 	WARN_ON_ONCE(c->nr_ready || !list_empty(&c->ready));
 	for (i = 1; i < c->nr_shards; i++)
-		kfree(c->more[i - 1]);
-	kvfree(c->more);
-	c->more = NULL;
+		kfree(c->extra[i - 1]);
+	kvfree(c->extra);
+	c->extra = NULL;
 }
 
 void se_set_limits(struct se_cache *c, unsigned long max_pages,
@@ -198,7 +198,7 @@ void se_insert(struct se_cache *c, struct se_page *p, unsigned int shard)
 	s = se_shard_at(c, shard);
 	/* Before it is on a ring: the sweep never sees it without the bit. */
 	if (c->probation)
-		set_bit(SE_PAGE_NEW, &p->flags);
+		set_bit(SE_PAGE_PROBATION, &p->flags);
 	if (se_sharded(c)) {
 		/* Excludes the sweep, which runs without the zap lock. */
 		spin_lock(&s->lock);
@@ -276,8 +276,8 @@ static struct se_page *__se_hand_step(struct se_shard *s)
 	 * here, its marks kept, before it can sit behind the hand and have
 	 * marks set after this visit discarded.
 	 */
-	if (test_bit(SE_PAGE_NEW, &p->flags))
-		clear_bit(SE_PAGE_NEW, &p->flags);
+	if (test_bit(SE_PAGE_PROBATION, &p->flags))
+		clear_bit(SE_PAGE_PROBATION, &p->flags);
 	return p;
 }
 
@@ -308,9 +308,9 @@ static void se_discard_new(struct se_cache *c, struct se_shard *s)
 	for (pos = s->hand->prev; pos != &s->ring && n < SE_DISCARD_MAX;
 	     pos = pos->prev, n++) {
 		p = list_entry(pos, struct se_page, ring);
-		if (!test_bit(SE_PAGE_NEW, &p->flags))
+		if (!test_bit(SE_PAGE_PROBATION, &p->flags))
 			break;
-		clear_bit(SE_PAGE_NEW, &p->flags);
+		clear_bit(SE_PAGE_PROBATION, &p->flags);
 		clear_bit(SE_PAGE_REFERENCED, &p->flags);
 		if (c->ops->test_and_clear_young)
 			c->ops->test_and_clear_young(c, p);
@@ -563,7 +563,7 @@ static struct se_page *se_ready_pop(struct se_cache *c)
  * Zap lock held: put back a page se_ready_pop() returned, at the head,
  * unless a concurrent sweep queued it again meanwhile.
  */
-static void se_ready_unpop(struct se_cache *c, struct se_page *p)
+static void se_ready_putback(struct se_cache *c, struct se_page *p)
 {
 	spin_lock(&c->ready_lock);
 	if (list_empty(&p->ready)) {
@@ -610,7 +610,7 @@ static unsigned long se_zap_ready(struct se_cache *c, unsigned long nr,
 		if (yield && zaps >= SE_MIN_BATCH && c->ops->zap_contended &&
 		    c->ops->zap_contended(c)) {
 			/* Still cold: the next batch starts with it. */
-			se_ready_unpop(c, p);
+			se_ready_putback(c, p);
 			break;
 		}
 		zapped += c->ops->zap(c, p, ctx);

@@ -41,7 +41,7 @@ enum {
 	 * built it; se_discard_new() clears both before the hand moves, or
 	 * the hand's visit ends the probation (__se_hand_step()).
 	 */
-	SE_PAGE_NEW,
+	SE_PAGE_PROBATION,
 	/*
 	 * Laps of credit, 0..SE_MAX_AGE (se_cache.max_age), in these two
 	 * adjacent bits; changed as one by se_page_age_step() only.
@@ -195,7 +195,7 @@ struct se_cache {
 	 * se_shard_add() and set before nr_shards first exceeds 1, so readers
 	 * that saw nr_shards > 1 (acquire) see it.
 	 */
-	struct se_shard **more;
+	struct se_shard **extra;
 	/* Serialises se_shard_add(); taken by nothing else. */
 	spinlock_t shards_lock;
 
@@ -267,7 +267,7 @@ static inline void se_set_max_age(struct se_cache *c, unsigned int max_age)
  */
 static inline struct se_shard *se_shard_at(struct se_cache *c, unsigned int i)
 {
-	return i ? c->more[i - 1] : &c->shard0;
+	return i ? c->extra[i - 1] : &c->shard0;
 }
 
 static inline void se_page_init(struct se_page *p)
