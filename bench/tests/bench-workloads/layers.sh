@@ -13,10 +13,22 @@ cd "$(dirname "$0")/../../.."
 # Where the runs go: the build folder (BUILD, as the scripts take it).
 B=${BUILD:-build}
 fail=0 n=0
+# kept_log RUN LOGFILE: print the folder, RUN or one of its resumes (a
+# genuine L1 stall before the hook fired moves the failure into the next L1
+# boot), where LOGFILE exists and is not empty; fail if there is none.
+kept_log() {
+	local d f
+	for d in "$1" "$1"-resume*; do
+		f=$(compgen -G "$d/$2" | head -1)
+		[ -n "$f" ] && [ -s "$f" ] && { echo "$d"; return 0; }
+	done
+	return 1
+}
 # expect LAYER LOGFILE ARGS...: the run fails, names LAYER, and LOGFILE
-# (relative to the run's folder) exists and is not empty.
+# (relative to the run's folder, or to a resume's after a genuine L1
+# restart) exists and is not empty.
 expect() {
-	local layer=$1 log=$2 out rc run
+	local layer=$1 log=$2 out rc run kept
 	shift 2
 	n=$((n + 1))
 	out=$(WL_BREAK=$layer BENCH_NO_BUILD=1 bench/bench-workloads.sh --smoke --out "$B/workloads/break-$layer" "$@" 2>&1)
@@ -26,10 +38,12 @@ expect() {
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$layer: the run passed"
 	elif ! grep -q "error: layer $layer" <<<"$out"; then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$layer: no 'layer $layer' in the message: $(tail -n 3 <<<"$out")"
-	elif ! compgen -G "$run/$log" >/dev/null || [ ! -s "$(compgen -G "$run/$log" | head -1)" ]; then
+	elif ! kept=$(kept_log "$run" "$log"); then
 		fail=$((fail + 1)); echo "FAIL: WL_BREAK=$layer: the logs were not kept ($run/$log)"
 	else
 		echo "ok: WL_BREAK=$layer -> $(grep "error: layer" <<<"$out" | head -1)"
+		[ "$kept" = "$run" ] ||
+			echo "note: WL_BREAK=$layer: a genuine L1 restart before the injected failure: $(cat "$run/restarts.txt" 2>/dev/null)"
 	fi
 }
 expect l1-boot console.log
