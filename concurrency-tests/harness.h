@@ -423,7 +423,8 @@ static bool w_make_available(struct world *w)
 
 	if (avail >= W_MIN_FREE)
 		return true;
-	se_reclaim(&w->c, W_REFILL - avail, &inv);
+	/* Two more for faults behind, as KVM asks while its rebalancer works. */
+	se_reclaim_ahead(&w->c, W_REFILL - avail, 2, &inv);
 	return se_available(&w->c) > 0;
 }
 

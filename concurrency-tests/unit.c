@@ -606,24 +606,32 @@ static void t_sharded_watermark_recheck(void)
 }
 
 /*
- * Waiters end a batch early, but only after SE_MIN_BATCH zaps: every hold
- * ends with a remote TLB flush, which one-zap holds would pay per victim.
+ * Waiters end a batch early, but only after SE_MIN_BATCH zaps (every hold
+ * ends with a remote TLB flush, which short holds would pay per victim) and
+ * only at or below the wake-up mark: above it, the lock's waiters are the
+ * faults short of room that the batch serves.
  */
 static void t_sharded_yield(void)
 {
 	setup(&W, SE_POLICY_SHARDED, 1);
 	mk(0, 40, 1);
-	limits(100, 0, 0);
+	limits(100, 0, 0);			/* far above the wake-up mark */
 	W.contended_after = 1;			/* waiters from the first zap on */
+	CHECK(rb() == SE_BATCH, "short of room, a contended hold zaps a whole batch");
+	CHECK(W.contended_asks == 0, "asked to yield above the mark: %ld", W.contended_asks);
+	CHECK(W.c.nr_pages == 40 - SE_BATCH, "%lu left", W.c.nr_pages);
+
+	limits(100, 0, 40 - SE_BATCH);		/* at the mark: yields allowed */
 	CHECK(rb() == SE_MIN_BATCH, "a contended hold still zaps SE_MIN_BATCH");
-	CHECK(W.c.nr_pages == 40 - SE_MIN_BATCH, "%lu left", W.c.nr_pages);
+	CHECK(W.c.nr_pages == 40 - SE_BATCH - SE_MIN_BATCH, "%lu left", W.c.nr_pages);
 	CHECK(W.c.nr_ready == SE_BATCH - SE_MIN_BATCH,
 	      "the rest of the batch stays ready: %lu", W.c.nr_ready);
 	W.contended_after = 0;
 	W.contended_asks = 0;
-	CHECK(rb() == SE_BATCH, "full batch without waiters");
-	CHECK(W.contended_asks == SE_BATCH - SE_MIN_BATCH,
+	CHECK(rb() == 40 - SE_BATCH - SE_MIN_BATCH, "the rest without waiters");
+	CHECK(W.contended_asks == 40 - SE_BATCH - 2 * SE_MIN_BATCH,
 	      "asked before each zap past the minimum: %ld", W.contended_asks);
+	CHECK(W.c.nr_pages == 0, "%lu left", W.c.nr_pages);
 	teardown(&W);
 }
 
@@ -713,7 +721,7 @@ static void t_sharded_ready_direct(void)
 	setup(&W, SE_POLICY_SHARDED, 2);
 	mk(0, 30, 1);
 	mk(1, 30, 1);
-	limits(100, 0, 0);
+	limits(100, 0, 60);			/* at the wake-up mark */
 	W.contended_after = 1;
 	CHECK(rb() == SE_MIN_BATCH, "the yielding batch zapped %d", SE_MIN_BATCH);
 	W.contended_after = 0;
@@ -733,6 +741,55 @@ static void t_sharded_ready_direct(void)
 	ext_zap(first);
 	w_unlock(&W);
 	CHECK(W.c.nr_ready == SE_BATCH - SE_MIN_BATCH - 5, "%lu left ready", W.c.nr_ready);
+	teardown(&W);
+}
+
+static unsigned long rc_ahead(unsigned long nr, unsigned long ahead)
+{
+	unsigned long n;
+	LIST_HEAD(inv);
+
+	w_lock(&W);
+	n = se_reclaim_ahead(&W.c, nr, ahead, &inv);
+	w_unlock(&W);
+	return n;
+}
+
+/*
+ * A fault that reclaims for the faults behind it takes their pages from the
+ * ready list only: the sweep runs for its own need alone, and the policies
+ * without a ready list take exactly what was asked.
+ */
+static void t_reclaim_ahead(void)
+{
+	setup(&W, SE_POLICY_SHARDED, 2);
+	mk(0, 30, 1);
+	mk(1, 30, 1);
+	limits(100, 0, 60);
+	W.contended_after = 1;
+	CHECK(rb() == SE_MIN_BATCH, "the yielding batch zapped %d", SE_MIN_BATCH);
+	W.contended_after = 0;
+	CHECK(W.c.nr_ready == SE_BATCH - SE_MIN_BATCH, "left over %lu", W.c.nr_ready);
+	W.st_scanned = 0;
+	CHECK(rc_ahead(1, 3) == 4, "need 1 + 3 ahead");
+	CHECK(W.st_scanned == 4, "ready pages only, no sweep: %ld looked at", W.st_scanned);
+	CHECK(W.c.nr_ready == SE_BATCH - SE_MIN_BATCH - 4, "%lu left ready", W.c.nr_ready);
+	W.st_scanned = 0;
+	CHECK(rc_ahead(1, 20) == SE_BATCH - SE_MIN_BATCH - 4,
+	      "ahead stops at an empty ready list");
+	CHECK(W.c.nr_ready == 0, "%lu left ready", W.c.nr_ready);
+	CHECK(W.st_scanned == SE_BATCH - SE_MIN_BATCH - 4, "no sweep: %ld", W.st_scanned);
+	CHECK(rc_ahead(1, 20) == 1, "an empty ready list: the sweep finds the need only");
+	teardown(&W);
+
+	setup(&W, SE_POLICY_CLOCK, 1);
+	mk(0, 30, 1);
+	CHECK(rc_ahead(2, 10) == 2, "clock: no ready list, exactly the need");
+	teardown(&W);
+
+	setup(&W, SE_POLICY_FIFO, 1);
+	mk(0, 30, 1);
+	CHECK(rc_ahead(2, 10) == 2 && LOG_IS(0, 1), "fifo: exactly the need, oldest first");
 	teardown(&W);
 }
 
@@ -904,6 +961,7 @@ int main(void)
 	RUN(t_sharded_fair_share());
 	RUN(t_sharded_watermark_recheck());
 	RUN(t_sharded_yield());
+	RUN(t_reclaim_ahead());
 	RUN(t_sharded_direct_vs_sweep());
 	RUN(t_sharded_roots_skipped());
 	RUN(t_sharded_ready_direct());

@@ -102,7 +102,7 @@
  *  - ops->zap() removes exactly the page asked for (no parent/child
  *    groups), so se_reclaim_walk()'s restart never triggers; the root is
  *    permanent (zapped roots that linger off their ring are not modelled).
- *  - se_zap_ready()'s yield (after SE_MIN_BATCH = 4 zaps: unreachable with
+ *  - se_zap_ready()'s yield (after SE_MIN_BATCH = 10 zaps: unreachable with
  *    two evictable pages) and se_ready_putback().
  *  - se_shard_add(): both shards exist from the start.
  *  - watermarks: wmark_low = 1 (the root), so the worker works whenever an

@@ -593,8 +593,9 @@ static bool se_still_victim(struct se_cache *c, struct se_page *p,
 
 /*
  * Zap lock held, under rcu_read_lock(): zap up to @nr pages from the ready
- * list.  With @yield, stop once at least SE_MIN_BATCH zaps are done and
- * others wait for the zap lock.
+ * list.  With @yield, stop once at least SE_MIN_BATCH zaps are done, the
+ * cache is no longer above its wake-up mark and others wait for the zap
+ * lock (see SE_MIN_BATCH).
  */
 static unsigned long se_zap_ready(struct se_cache *c, unsigned long nr,
 				  void *ctx, bool yield, bool *zapped_any,
@@ -607,7 +608,8 @@ static unsigned long se_zap_ready(struct se_cache *c, unsigned long nr,
 	while (zapped < nr && (p = se_ready_pop(c))) {
 		if (!se_still_victim(c, p, st))
 			continue;
-		if (yield && zaps >= SE_MIN_BATCH && c->ops->zap_contended &&
+		if (yield && zaps >= SE_MIN_BATCH &&
+		    c->nr_pages <= c->wmark_high && c->ops->zap_contended &&
 		    c->ops->zap_contended(c)) {
 			/* Still cold: the next batch starts with it. */
 			se_ready_putback(c, p);
@@ -622,10 +624,12 @@ static unsigned long se_zap_ready(struct se_cache *c, unsigned long nr,
 
 /*
  * CLOCK and the sharded direct path.  No page pointer is held across a zap
- * except through the ready list, which se_remove() keeps exact.
+ * except through the ready list, which se_remove() keeps exact.  Sharded:
+ * up to @ahead more pages, from the ready list only.
  */
 static unsigned long se_reclaim_clock(struct se_cache *c, unsigned long nr,
-				      void *ctx, bool *zapped_any,
+				      unsigned long ahead, void *ctx,
+				      bool *zapped_any,
 				      struct se_scan_stats *st)
 {
 	unsigned long zapped = 0, idle = 0, steps = 0, limit;
@@ -638,7 +642,7 @@ static unsigned long se_reclaim_clock(struct se_cache *c, unsigned long nr,
 
 	/* Sharded: victims the rebalancer chose ahead of need, O(1) each. */
 	if (se_sharded(c))
-		zapped = se_zap_ready(c, nr, ctx, false, zapped_any, st);
+		zapped = se_zap_ready(c, nr + ahead, ctx, false, zapped_any, st);
 
 	/*
 	 * Phase 1: second chance.  CLOCK gives up after two laps' worth of
@@ -680,7 +684,16 @@ static unsigned long se_reclaim_clock(struct se_cache *c, unsigned long nr,
 	return zapped;
 }
 
-unsigned long se_reclaim(struct se_cache *c, unsigned long nr, void *ctx)
+/*
+ * Zap at least @nr pages if there are evictable ones and, with the sharded
+ * policy, up to @ahead more that the rebalancer has already queued on the
+ * ready list, for the faults queued behind the caller: they cost one zap
+ * each and share the caller's commit, where a reclaim of their own would
+ * cost each of them a zap-lock hold and a commit.  @ahead is ignored by the
+ * policies without a ready list.
+ */
+unsigned long se_reclaim_ahead(struct se_cache *c, unsigned long nr,
+			       unsigned long ahead, void *ctx)
 {
 	struct se_scan_stats st = {};
 	bool zapped_any = false;
@@ -694,12 +707,17 @@ unsigned long se_reclaim(struct se_cache *c, unsigned long nr, void *ctx)
 		zapped = se_reclaim_walk(c, &c->shard0, nr, ctx, &zapped_any,
 					 &st);
 	else
-		zapped = se_reclaim_clock(c, nr, ctx, &zapped_any, &st);
+		zapped = se_reclaim_clock(c, nr, ahead, ctx, &zapped_any, &st);
 
 	if (zapped_any && c->ops->commit)
 		c->ops->commit(c, ctx);
 	se_account(c, &st);
 	return zapped;
+}
+
+unsigned long se_reclaim(struct se_cache *c, unsigned long nr, void *ctx)
+{
+	return se_reclaim_ahead(c, nr, 0, ctx);
 }
 
 bool se_rebalance_needed(struct se_cache *c)

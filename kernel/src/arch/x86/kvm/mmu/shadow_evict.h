@@ -6,8 +6,8 @@
  * file and shadow_evict.c also build in userspace, against shim headers.
  *
  * Locking, memory ordering and lifetime rules, in short:
- *  - se_insert(), se_remove(), se_reclaim(), se_set_limits(): zap lock held
- *    (in KVM: write_lock(&kvm->mmu_lock)).
+ *  - se_insert(), se_remove(), se_reclaim(), se_reclaim_ahead(),
+ *    se_set_limits(): zap lock held (in KVM: write_lock(&kvm->mmu_lock)).
  *  - se_mark(): any context; the caller keeps the page alive.
  *  - se_rebalance(): no lock held; takes RCU and the zap lock itself.
  *    It keeps a per-cache "ready list" of cold pages found without the zap
@@ -68,10 +68,14 @@ enum {
  */
 #define SE_DISCARD_MAX		32
 /*
- * Zaps per zap-lock hold before se_rebalance() yields to waiters: each hold
- * ends with one remote TLB flush, which a single-zap hold would not amortise.
+ * Zaps per zap-lock hold before se_rebalance() may yield to waiters: each
+ * hold ends with one remote TLB flush, which a short hold would not amortise
+ * (kvm_zap_obsolete_pages() yields after 10 for the same reason).  It never
+ * yields while the cache is above its wake-up mark: there the faults that
+ * wait for the lock are the ones short of room, and a yield would only send
+ * the batch's remaining victims to the back of the lock's queue.
  */
-#define SE_MIN_BATCH		4
+#define SE_MIN_BATCH		10
 
 /* Embedded in the shadow page (struct kvm_mmu_page). */
 struct se_page {
@@ -161,8 +165,9 @@ struct se_ops {
 	void (*account)(struct se_cache *c, const struct se_scan_stats *st);
 	/*
 	 * Optional.  Zap lock held.  True when others wait for the zap lock
-	 * (or the CPU is wanted): se_rebalance() ends its batch early, after
-	 * at least SE_MIN_BATCH zaps.
+	 * (or the CPU is wanted) and no one waits for room: se_rebalance()
+	 * ends its batch early, after at least SE_MIN_BATCH zaps, and only
+	 * once the cache is at or below its wake-up mark.
 	 */
 	bool (*zap_contended)(struct se_cache *c);
 };
@@ -235,6 +240,8 @@ void se_insert(struct se_cache *c, struct se_page *p, unsigned int shard);
 void se_remove(struct se_cache *c, struct se_page *p);
 
 unsigned long se_reclaim(struct se_cache *c, unsigned long nr, void *ctx);
+unsigned long se_reclaim_ahead(struct se_cache *c, unsigned long nr,
+			       unsigned long ahead, void *ctx);
 bool se_rebalance_needed(struct se_cache *c);
 unsigned long se_rebalance(struct se_cache *c, void *ctx);
 
