@@ -19,7 +19,8 @@
  *             unlock, wait (the ___wait_event() loop: queue, test, sleep),
  *             relock; if still no room, reclaim directly (its commit wakes
  *             for the room it made); maybe stale (allocates nothing), else
- *             allocate one page; if it waited, hand on what is left; unlock.
+ *             allocate one page; if it waited and room is left, wake one
+ *             more waiter (the hand-on); unlock.
  *             A fault may be one that never waits (the root allocation
  *             paths call make_mmu_pages_available() without waiting).
  *   reb       batches under mmu_lock that each make room and commit
@@ -176,9 +177,15 @@ again:
 	fi;
 
 #ifndef BROKEN_NO_PASS_ON
-	/* kvm_mmu_fault_handed_on() */
+	/* kvm_mmu_fault_handed_on(): the next waiter, one only, if room is left */
 	if
-	:: waited -> wake_for_room()
+	:: atomic { waited && room > 0 && nq > 0 ->
+			if
+			:: queued[0] -> dequeue(0); printf("@@ hands on to fault 0\n")
+			:: queued[1] -> dequeue(1); printf("@@ hands on to fault 1\n")
+			:: queued[2] -> dequeue(2); printf("@@ hands on to fault 2\n")
+			fi
+		}
 	:: else -> skip
 	fi;
 #endif
