@@ -423,7 +423,10 @@ static bool w_make_available(struct world *w)
 
 	if (avail >= W_MIN_FREE)
 		return true;
-	/* Two more for faults behind, as KVM asks while its rebalancer works. */
+	/*
+	 * Two more from the ready list, as KVM's fault path asks for the
+	 * faults behind it (there with only its own need, not the refill).
+	 */
 	se_reclaim_ahead(&w->c, W_REFILL - avail, 2, &inv);
 	return se_available(&w->c) > 0;
 }

@@ -635,6 +635,24 @@ static void t_sharded_yield(void)
 	teardown(&W);
 }
 
+/* The mark is inclusive: a yield once nr_pages <= wmark_high, not before. */
+static void t_sharded_yield_mark(void)
+{
+	setup(&W, SE_POLICY_SHARDED, 1);
+	mk(0, 24, 1);
+	limits(100, 0, 24 - SE_MIN_BATCH);	/* at the mark after the minimum */
+	W.contended_after = 1;
+	CHECK(rb() == SE_MIN_BATCH, "at the mark: yields after SE_MIN_BATCH");
+	teardown(&W);
+
+	setup(&W, SE_POLICY_SHARDED, 1);
+	mk(0, 24, 1);
+	limits(100, 0, 24 - SE_MIN_BATCH - 1);	/* one above it after the minimum */
+	W.contended_after = 1;
+	CHECK(rb() == SE_MIN_BATCH + 1, "one above the mark: one zap more, then the yield");
+	teardown(&W);
+}
+
 /*
  * Regression: the forced pass of direct reclaim followed the hands, which
  * the rebalancer's sweep moves under the shard lock alone.  Ring {root R,
@@ -961,6 +979,7 @@ int main(void)
 	RUN(t_sharded_fair_share());
 	RUN(t_sharded_watermark_recheck());
 	RUN(t_sharded_yield());
+	RUN(t_sharded_yield_mark());
 	RUN(t_reclaim_ahead());
 	RUN(t_sharded_direct_vs_sweep());
 	RUN(t_sharded_roots_skipped());
