@@ -24,7 +24,7 @@ static void usage(FILE *f)
 "usage: %s --pattern P --regions N --vcpus V --warmup W --steps S --seed X\n"
 "          [--hot-pct 10] [--hot-hit-pct 90] --capacity C [--capacity C2 ...]\n"
 "          [--age K] [--lfu] [--refill MIN,REFILL] [--new-referenced]\n"
-"          [--csv [--header]]\n"
+"          [--slice N] [--sharded] [--csv [--header]]\n"
 "       %s --trace 1,2,3,1,... [--measure-from K] --capacity C [...] [--csv [--header]]\n"
 "\n"
 "Replays an access sequence of regions (one last-level shadow page each)\n"
@@ -59,9 +59,17 @@ static void usage(FILE *f)
 "  --new-referenced  CLOCK and aged CLOCK insert a new page with its\n"
 "               referenced bit set, as when the fault that builds a shadow\n"
 "               page also marks it\n"
+"  --slice N    each vCPU runs N steps in a row before the next one's turn\n"
+"               (default 1), as vCPU threads sharing few CPUs run in time\n"
+"               slices\n"
+"  --sharded    also replay the sharded policy's choice of victims (one\n"
+"               CLOCK ring per vCPU, a page on the ring of the vCPU that\n"
+"               missed it, a round-robin sweep of quanta), with the\n"
+"               kernel's quanta and with exact ones; aged by --age, batched\n"
+"               by --refill; adds sharded_misses and sharded_fair_misses\n"
 "\n"
 "The vCPUs' streams are merged by round-robin interleaving (vCPU 0 step 0,\n"
-"vCPU 1 step 0, ..., vCPU 0 step 1, ...).  That is an APPROXIMATION of the\n"
+"vCPU 1 step 0, ..., vCPU 0 step 1, ...; by --slice steps at a time).  That is an APPROXIMATION of the\n"
 "real concurrent interleaving in the guest, which depends on scheduling;\n"
 "each vCPU's own sequence is exact.  A miss counts as measured when its\n"
 "step index is >= warmup.  MIN minimises the total misses of the whole\n"
@@ -153,9 +161,11 @@ int main(int argc, char **argv)
 	int have_seed = 0, csv = 0, header = 0, have_mf = 0;
 	uint64_t caps[MAX_CAPS], measure_from = 0, max_age = 0;
 	struct sim_model refill = { 1, 1, 0 }, *rf = NULL;
-	int lfu = 0;
+	int lfu = 0, sharded = 0;
+	uint64_t slice = 1;
 	const char *trace_arg = NULL;
-	uint32_t *t, nr_pages;
+	uint8_t *who = NULL;
+	uint32_t *t, nr_pages, nr_shards = 1;
 	unsigned int ncaps = 0, i;
 	size_t n, mfrom;
 	int a;
@@ -174,6 +184,9 @@ int main(int argc, char **argv)
 			continue;
 		} else if (!strcmp(o, "--lfu")) {
 			lfu = 1;
+			continue;
+		} else if (!strcmp(o, "--sharded")) {
+			sharded = 1;
 			continue;
 		} else if (!strcmp(o, "--new-referenced")) {
 			refill.new_referenced = 1;
@@ -228,6 +241,10 @@ int main(int argc, char **argv)
 			refill.min_free = mn;
 			refill.refill = rl;
 			rf = &refill;
+		} else if (!strcmp(o, "--slice")) {
+			slice = parse_u64(o, v, MAX_ACCESSES);
+			if (!slice)
+				die("%s", "--slice must be > 0");
 		} else if (!strcmp(o, "--trace")) {
 			trace_arg = v ? v : "";
 		} else if (!strcmp(o, "--measure-from")) {
@@ -249,8 +266,14 @@ int main(int argc, char **argv)
 		if (p.pattern != UINT32_MAX || have_regions || have_vcpus ||
 		    have_warmup || have_steps || have_seed)
 			die("%s", "--trace excludes the pattern options");
+		if (slice != 1)
+			die("%s", "--slice goes with the pattern options, not --trace");
 		t = parse_trace(trace_arg, &n, &nr_pages);
 		mfrom = measure_from;
+		/* One vCPU: one ring. */
+		who = calloc(n ? n : 1, 1);
+		if (!who)
+			die("%s", "out of memory");
 	} else {
 		if (have_mf)
 			die("%s", "--measure-from goes with --trace only");
@@ -266,18 +289,20 @@ int main(int argc, char **argv)
 			die("%s", "--steps must be > 0");
 		if ((p.warmup + p.steps) * p.nr_vcpus > MAX_ACCESSES)
 			die("%s", "(warmup + steps) * vcpus is too large");
-		t = sim_build_trace(&p, &n);
+		t = sim_build_trace_sliced(&p, slice, &n, sharded ? &who : NULL);
 		if (!t)
 			die("%s", "out of memory");
+		nr_shards = p.nr_vcpus;
 		nr_pages = p.nr_regions;
 		mfrom = (size_t)p.warmup * p.nr_vcpus;
 	}
 
 	if (csv && header)
 		printf("pattern,vcpus,regions,warmup,steps,seed,capacity,accesses,"
-		       "fifo_misses,clock_misses,min_misses%s%s\n",
+		       "fifo_misses,clock_misses,min_misses%s%s%s\n",
 		       max_age ? ",aged_clock_misses" : "",
-		       lfu ? ",lfu_oracle_misses" : "");
+		       lfu ? ",lfu_oracle_misses" : "",
+		       sharded ? ",sharded_misses,sharded_fair_misses" : "");
 	if (!csv) {
 		struct sim_result cold;
 
@@ -288,10 +313,10 @@ int main(int argc, char **argv)
 		else
 			printf("pattern %s, %u regions, %u vCPUs, warmup %" PRIu64
 			       ", steps %" PRIu64 ", seed %" PRIu64 ", hot %u%%/%u%%"
-			       " (round-robin interleaving)\n",
+			       " (round-robin interleaving, %" PRIu64 " step(s) a turn)\n",
 			       bp_pattern_name(p.pattern), p.nr_regions,
 			       p.nr_vcpus, p.warmup, p.steps, p.seed, p.hot_pct,
-			       p.hot_hit_pct);
+			       p.hot_hit_pct, slice);
 		printf("%zu accesses (%zu measured); %" PRIu64 " distinct regions, %"
 		       PRIu64 " first seen in the measured phase\n",
 		       n, n - (mfrom < n ? mfrom : n), cold.total, cold.measured);
@@ -299,20 +324,28 @@ int main(int argc, char **argv)
 			printf("model: below %u free slots, evict until %u are; new pages %s (not MIN)\n",
 			       rf->min_free, rf->refill,
 			       rf->new_referenced ? "referenced" : "unreferenced");
-		printf("%10s %12s %12s %12s %12s %12s %12s%s%s\n", "capacity",
+		printf("%10s %12s %12s %12s %12s %12s %12s%s%s%s\n", "capacity",
 		       "fifo", "clock", "min", "fifo_total", "clock_total",
 		       "min_total", max_age ? "  aged_clock" : "",
-		       lfu ? "        lfu*" : "");
+		       lfu ? "        lfu*" : "",
+		       sharded ? "     sharded sharded_fair" : "");
 	}
 	for (i = 0; i < ncaps; i++) {
 		struct sim_result f, c, m, ag = { 0, 0 }, lf = { 0, 0 };
+		struct sim_result sk = { 0, 0 }, sf = { 0, 0 };
 		uint32_t cap = (uint32_t)caps[i];
 
 		if (sim_fifo_r(t, n, nr_pages, cap, rf, mfrom, &f) ||
 		    sim_clock_r(t, n, nr_pages, cap, 0, rf, mfrom, &c) ||
 		    sim_min(t, n, nr_pages, cap, mfrom, &m) ||
 		    (max_age && sim_clock_r(t, n, nr_pages, cap, (unsigned int)max_age, rf, mfrom, &ag)) ||
-		    (lfu && sim_lfu_oracle(t, n, nr_pages, cap, rf, mfrom, &lf)))
+		    (lfu && sim_lfu_oracle(t, n, nr_pages, cap, rf, mfrom, &lf)) ||
+		    (sharded && (sim_sharded_r(t, who, n, nr_pages, cap, nr_shards,
+					       SIM_QUANTA_KERNEL, (unsigned int)max_age,
+					       rf, mfrom, &sk) ||
+				 sim_sharded_r(t, who, n, nr_pages, cap, nr_shards,
+					       SIM_QUANTA_FAIR, (unsigned int)max_age,
+					       rf, mfrom, &sf))))
 			die("%s", "out of memory");
 		if (csv) {
 			if (trace_arg)
@@ -328,6 +361,8 @@ int main(int argc, char **argv)
 				printf(",%" PRIu64, ag.measured);
 			if (lfu)
 				printf(",%" PRIu64, lf.measured);
+			if (sharded)
+				printf(",%" PRIu64 ",%" PRIu64, sk.measured, sf.measured);
 			printf("\n");
 		} else {
 			printf("%10u %12" PRIu64 " %12" PRIu64 " %12" PRIu64
@@ -338,9 +373,12 @@ int main(int argc, char **argv)
 				printf("  %10" PRIu64, ag.measured);
 			if (lfu)
 				printf("  %10" PRIu64, lf.measured);
+			if (sharded)
+				printf("  %10" PRIu64 " %12" PRIu64, sk.measured, sf.measured);
 			printf("\n");
 		}
 	}
 	free(t);
+	free(who);
 	return 0;
 }

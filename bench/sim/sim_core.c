@@ -11,30 +11,58 @@
 
 uint32_t *sim_build_trace(const struct bp_params *p, size_t *len)
 {
-	uint64_t per = p->warmup + p->steps, step;
+	return sim_build_trace_sliced(p, 1, len, NULL);
+}
+
+uint32_t *sim_build_trace_sliced(const struct bp_params *p, uint64_t slice,
+				 size_t *len, uint8_t **who)
+{
+	uint64_t per = p->warmup + p->steps, phase[2] = { p->warmup, p->steps };
+	uint64_t base, k, end;
 	struct bp_stream *s;
+	uint8_t *w = NULL;
 	uint32_t *t, v;
-	size_t n;
+	size_t n, i = 0;
+	int ph;
 
 	*len = 0;
-	if (!p->nr_vcpus || !p->nr_regions)
+	if (who)
+		*who = NULL;
+	if (!p->nr_vcpus || !p->nr_regions || !slice || p->nr_vcpus > 256)
 		return NULL;
 	n = (size_t)per * p->nr_vcpus;
 	s = calloc(p->nr_vcpus, sizeof(*s));
 	t = malloc((n ? n : 1) * sizeof(*t));
-	if (!s || !t) {
+	if (who)
+		w = malloc(n ? n : 1);
+	if (!s || !t || (who && !w)) {
 		free(s);
 		free(t);
+		free(w);
 		return NULL;
 	}
 	for (v = 0; v < p->nr_vcpus; v++)
 		bp_stream_init(&s[v], p, v);
-	/* Round-robin: an approximation of the real concurrent interleaving. */
-	for (step = 0; step < per; step++)
-		for (v = 0; v < p->nr_vcpus; v++)
-			t[step * p->nr_vcpus + v] = bp_next(p, &s[v]);
+	/*
+	 * Round-robin by slices: an approximation of the real concurrent
+	 * interleaving (slice 1: one step each in turn).
+	 */
+	for (ph = 0; ph < 2; ph++) {
+		for (base = 0; base < phase[ph]; base += slice) {
+			end = base + slice < phase[ph] ? base + slice : phase[ph];
+			for (v = 0; v < p->nr_vcpus; v++) {
+				for (k = base; k < end; k++) {
+					if (w)
+						w[i] = (uint8_t)v;
+					t[i++] = bp_next(p, &s[v]);
+				}
+			}
+		}
+	}
 	free(s);
 	*len = n;
+	if (who)
+		*who = w;
 	return t;
 }
 
@@ -186,6 +214,43 @@ out:
 }
 
 /*
+ * The hand's visit to @pos: referenced, it gains a lap of credit (up to
+ * @max_age) and stays; unreferenced, it spends one if it has any and
+ * stays; otherwise it is the victim.  Returns 1 if it stays.
+ */
+static int hand_keeps(uint8_t *ref, uint8_t *age, uint32_t pos,
+		      unsigned int max_age)
+{
+	if (ref[pos]) {
+		ref[pos] = 0;
+		if (age[pos] < max_age)
+			age[pos]++;
+		return 1;
+	}
+	if (age[pos]) {
+		age[pos]--;
+		return 1;
+	}
+	return 0;
+}
+
+/* Ring links: take @pos off; put @pg just before @at (list_add_tail()). */
+static void ring_del(uint32_t *next, uint32_t *prev, uint32_t pos)
+{
+	next[prev[pos]] = next[pos];
+	prev[next[pos]] = prev[pos];
+}
+
+static void ring_add_before(uint32_t *next, uint32_t *prev, uint32_t pg,
+			    uint32_t at)
+{
+	prev[pg] = prev[at];
+	next[pg] = at;
+	next[prev[at]] = pg;
+	prev[at] = pg;
+}
+
+/*
  * CLOCK (second chance), mirroring the kernel core
  * (kernel/src/arch/x86/kvm/mmu/shadow_evict.c), with the ring as a list:
  *  - a hit sets the page's referenced bit (se_mark());
@@ -240,30 +305,16 @@ int sim_clock_r(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
 		}
 		count_miss(r, i, measure_from);
 		for (want = refill_want(rf, cap, used); want; want--) {
-			/* Referenced: one more lap of credit; else spend one. */
-			for (;;) {
+			do {
 				pos = hand == head ? next[head] : hand;
 				hand = next[pos];
-				if (ref[pos]) {
-					ref[pos] = 0;
-					if (age[pos] < max_age)
-						age[pos]++;
-				} else if (age[pos]) {
-					age[pos]--;
-				} else {
-					break;
-				}
-			}
-			next[prev[pos]] = next[pos];
-			prev[next[pos]] = prev[pos];
+			} while (hand_keeps(ref, age, pos, max_age));
+			ring_del(next, prev, pos);
 			in[pos] = 0;
 			used--;
 		}
 		/* list_add_tail(new, hand): just before the hand. */
-		prev[pg] = prev[hand];
-		next[pg] = hand;
-		next[prev[hand]] = pg;
-		prev[hand] = pg;
+		ring_add_before(next, prev, pg, hand);
 		in[pg] = 1;
 		ref[pg] = rf && rf->new_referenced;
 		age[pg] = 0;
@@ -276,6 +327,129 @@ out:
 	free(in);
 	free(ref);
 	free(age);
+	return ret;
+}
+
+/* The kernel's SE_SWEEP_ROUND: hand steps per round of the sweep. */
+#define SIM_SWEEP_ROUND	32
+
+uint32_t sim_quantum(enum sim_quanta quanta, uint32_t nr, uint32_t total,
+		     uint64_t *carry)
+{
+	uint64_t q;
+
+	if (quanta == SIM_QUANTA_KERNEL) {
+		q = 1 + (uint64_t)nr * SIM_SWEEP_ROUND / total;
+	} else {
+		*carry += (uint64_t)nr * SIM_SWEEP_ROUND;
+		q = *carry / total;
+		*carry %= total;
+	}
+	return q < nr ? (uint32_t)q : nr;
+}
+
+/*
+ * The sharded policy's victims, as se_sweep_next() finds them on the
+ * worker's collect and in direct reclaim: the sweep keeps its place (ring
+ * and steps left) between evictions; a ring's turn gives it a quantum of
+ * hand steps; an empty ring passes its turn on.  Each ring is a CLOCK as in
+ * sim_clock_r() (new pages just behind its hand, the same aging).  Not
+ * modelled: the worker running ahead of need, the ready list, the scan
+ * budgets, pages zapped with their parents.
+ */
+int sim_sharded_r(const uint32_t *t, const uint8_t *who, size_t n,
+		  uint32_t nr_pages, uint32_t cap, uint32_t nr_shards,
+		  enum sim_quanta quanta, unsigned int max_age,
+		  const struct sim_model *rf, size_t measure_from,
+		  struct sim_result *r)
+{
+	/* Pages 0..nr_pages-1, then one ring head per shard. */
+	size_t np = (size_t)nr_pages + nr_shards;
+	uint32_t *next = malloc(np * sizeof(*next));
+	uint32_t *prev = malloc(np * sizeof(*prev));
+	uint32_t *hand = malloc((nr_shards ? nr_shards : 1) * sizeof(*hand));
+	uint32_t *nr = calloc(nr_shards ? nr_shards : 1, sizeof(*nr));
+	uint64_t *carry = calloc(nr_shards ? nr_shards : 1, sizeof(*carry));
+	uint8_t *in = calloc(np, 1), *ref = calloc(np, 1), *age = calloc(np, 1);
+	uint8_t *shard = calloc(np, 1);
+	uint32_t used = 0, want, pos, sh, cursor = 0, left = 0, empty, head;
+	size_t i;
+	int ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (!next || !prev || !hand || !nr || !carry || !in || !ref || !age ||
+	    !shard || !cap || !nr_shards || nr_shards > 256 ||
+	    !sim_model_valid(rf, cap))
+		goto out;
+	for (sh = 0; sh < nr_shards; sh++) {
+		head = nr_pages + sh;
+		next[head] = prev[head] = hand[sh] = head;
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t pg = t[i];
+
+		if (in[pg]) {
+			ref[pg] = 1;
+			continue;
+		}
+		if (who[i] >= nr_shards)
+			goto out;
+		count_miss(r, i, measure_from);
+		for (want = refill_want(rf, cap, used); want; want--) {
+			for (empty = 0;;) {
+				sh = cursor;
+				head = nr_pages + sh;
+				if (!nr[sh]) {
+					/* An empty ring passes its turn on. */
+					if (++empty > nr_shards)
+						goto out;	/* cannot happen */
+					left = 0;
+					cursor = (cursor + 1) % nr_shards;
+					continue;
+				}
+				empty = 0;
+				if (!left) {
+					left = sim_quantum(quanta, nr[sh], used,
+							   &carry[sh]);
+					if (!left) {
+						/* Less than a step this round. */
+						cursor = (cursor + 1) % nr_shards;
+						continue;
+					}
+				}
+				pos = hand[sh] == head ? next[head] : hand[sh];
+				hand[sh] = next[pos];
+				if (!--left)
+					cursor = (cursor + 1) % nr_shards;
+				if (!hand_keeps(ref, age, pos, max_age))
+					break;
+			}
+			ring_del(next, prev, pos);
+			in[pos] = 0;
+			nr[shard[pos]]--;
+			used--;
+		}
+		/* list_add_tail(new, hand) on the missing vCPU's ring. */
+		sh = who[i];
+		ring_add_before(next, prev, pg, hand[sh]);
+		in[pg] = 1;
+		ref[pg] = rf && rf->new_referenced;
+		age[pg] = 0;
+		shard[pg] = (uint8_t)sh;
+		nr[sh]++;
+		used++;
+	}
+	ret = 0;
+out:
+	free(next);
+	free(prev);
+	free(hand);
+	free(nr);
+	free(carry);
+	free(in);
+	free(ref);
+	free(age);
+	free(shard);
 	return ret;
 }
 

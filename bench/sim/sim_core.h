@@ -26,6 +26,16 @@ struct sim_result {
 uint32_t *sim_build_trace(const struct bp_params *p, size_t *len);
 
 /*
+ * As sim_build_trace(), but each vCPU runs @slice steps in a row before the
+ * next one's turn (1 is sim_build_trace()), as vCPU threads that share few
+ * CPUs run in time slices; the warm-up and the measured steps are sliced
+ * apart, so measured positions still start at warmup * nr_vcpus.  If @who
+ * is not NULL, *@who gets, malloc()ed, the vCPU of each access.
+ */
+uint32_t *sim_build_trace_sliced(const struct bp_params *p, uint64_t slice,
+				 size_t *len, uint8_t **who);
+
+/*
  * Each replay takes the trace, the size of the universe (every entry is
  * < nr_pages), the capacity (> 0) and the first measured position.
  * They return 0, or -1 on allocation failure.
@@ -64,6 +74,37 @@ int sim_fifo_r(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
 int sim_clock_r(const uint32_t *t, size_t n, uint32_t nr_pages, uint32_t cap,
 		unsigned int max_age, const struct sim_model *rf,
 		size_t measure_from, struct sim_result *r);
+/*
+ * The sharded policy's choice of victims (kernel/src/.../shadow_evict.c),
+ * without its timing: one CLOCK ring per vCPU, a page on the ring of the
+ * vCPU whose access missed it (@who[i] < @nr_shards), each ring with its
+ * own hand; victims are found by a round-robin sweep over the rings that
+ * gives each ring a quantum of hand steps per turn.  @quanta: how.
+ */
+enum sim_quanta {
+	/* se_quantum(): min(1 + nr * 32 / total, nr), integer division. */
+	SIM_QUANTA_KERNEL,
+	/*
+	 * nr * 32 / total exactly, the remainder carried to the ring's next
+	 * turn (at most a lap), so every page is examined at the same rate.
+	 */
+	SIM_QUANTA_FAIR,
+};
+
+/*
+ * Hand steps a ring of @nr pages gets for its turn, @total pages cached in
+ * all (@nr <= @total, @total > 0); @carry is the ring's remainder between
+ * turns (SIM_QUANTA_FAIR), 0 at first.  At most @nr: a lap.
+ */
+uint32_t sim_quantum(enum sim_quanta quanta, uint32_t nr, uint32_t total,
+		     uint64_t *carry);
+
+int sim_sharded_r(const uint32_t *t, const uint8_t *who, size_t n,
+		  uint32_t nr_pages, uint32_t cap, uint32_t nr_shards,
+		  enum sim_quanta quanta, unsigned int max_age,
+		  const struct sim_model *rf, size_t measure_from,
+		  struct sim_result *r);
+
 /*
  * Frequency oracle (LFU*): evicts the cached page with the fewest accesses
  * over the whole trace.  Under independent references the best policy

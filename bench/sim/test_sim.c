@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sim_core.h"
 
@@ -433,6 +434,123 @@ static void test_refill_and_oracle(void)
 	}
 }
 
+/* Sliced traces: each vCPU's own sequence intact, phases apart. */
+static void test_slices(void)
+{
+	struct bp_params p = {
+		.pattern = BP_PRIVATE, .nr_regions = 96, .nr_vcpus = 4,
+		.hot_pct = 10, .hot_hit_pct = 90, .warmup = 25, .steps = 70,
+		.seed = 5,
+	};
+	static const uint64_t slices[] = { 1, 3, 10, 25, 70, 1000 };
+	size_t n, n1, i, j, bad, head;
+	uint32_t *t, *t1 = sim_build_trace(&p, &n1), v;
+	uint8_t *who;
+	struct bp_stream s;
+
+	for (j = 0; j < N(slices); j++) {
+		t = sim_build_trace_sliced(&p, slices[j], &n, &who);
+		CHECK("sliced trace built", t && who);
+		if (!t || !who)
+			return;
+		CHECK_EQ("sliced trace length", n, 380);
+		/* Filtered by vCPU, the trace is that vCPU's stream. */
+		for (v = 0, bad = 0; v < 4; v++) {
+			bp_stream_init(&s, &p, v);
+			for (i = 0; i < n; i++)
+				if (who[i] == v)
+					bad += bp_next(&p, &s) != t[i];
+		}
+		CHECK_EQ("each vCPU's own sequence", bad, 0);
+		/* The warm-up fills exactly the first warmup * V positions. */
+		for (v = 0, bad = 0; v < 4; v++) {
+			for (i = 0, head = 0; i < 100; i++)
+				head += who[i] == v;
+			bad += head != 25;
+		}
+		CHECK_EQ("warm-up positions", bad, 0);
+		/* The first turn is vCPU 0's, min(slice, warmup) steps long. */
+		for (i = 0, head = 0; i < n && who[i] == 0; i++)
+			head++;
+		CHECK_EQ("first turn", head, slices[j] < 25 ? slices[j] : 25);
+		if (slices[j] == 1) {
+			for (i = 0, bad = 0; i < n; i++)
+				bad += t[i] != t1[i] || who[i] != i % 4;
+			CHECK_EQ("slice 1 is round-robin", bad, 0);
+		}
+		free(t);
+		free(who);
+	}
+	CHECK("slice 0 refused", !sim_build_trace_sliced(&p, 0, &n, NULL));
+	free(t1);
+}
+
+/* The sharded policy's quanta and replay. */
+static void test_sharded(void)
+{
+	struct sim_model rf = { 5, 25, 0 }, one = { 1, 1, 0 };
+	uint64_t carry[3] = { 0, 0, 0 }, seed = 4242, steps[3] = { 0, 0, 0 };
+	struct sim_result a, b;
+	uint8_t who[600], all0[600];
+	uint32_t t[600], nr[3] = { 60, 30, 10 }, q;
+	int round, k;
+	size_t i;
+
+	/* se_quantum(): min(1 + nr * 32 / total, nr). */
+	CHECK_EQ("kernel quantum 5 of 89", sim_quantum(SIM_QUANTA_KERNEL, 5, 89, carry), 2);
+	CHECK_EQ("kernel quantum 1 of 89", sim_quantum(SIM_QUANTA_KERNEL, 1, 89, carry), 1);
+	CHECK_EQ("kernel quantum 2 of 89", sim_quantum(SIM_QUANTA_KERNEL, 2, 89, carry), 1);
+	CHECK_EQ("kernel quantum 60 of 64", sim_quantum(SIM_QUANTA_KERNEL, 60, 64, carry), 31);
+	CHECK_EQ("kernel quantum at most a lap", sim_quantum(SIM_QUANTA_KERNEL, 3, 4, carry), 3);
+	CHECK_EQ("kernel quantum carries nothing", carry[0], 0);
+	/* Fair: over 100 rounds of 100 pages, 32 * nr steps exactly. */
+	for (round = 0; round < 100; round++)
+		for (k = 0; k < 3; k++)
+			steps[k] += sim_quantum(SIM_QUANTA_FAIR, nr[k], 100, &carry[k]);
+	CHECK_EQ("fair steps, 60 of 100", steps[0], 60 * 32);
+	CHECK_EQ("fair steps, 30 of 100", steps[1], 30 * 32);
+	CHECK_EQ("fair steps, 10 of 100", steps[2], 10 * 32);
+	q = sim_quantum(SIM_QUANTA_FAIR, 1, 1000, &(uint64_t){ 0 });
+	CHECK_EQ("fair quantum below a step", q, 0);
+
+	for (round = 0; round < 60; round++) {
+		uint32_t cap = 30 + round % 11, pages = 40 + round % 37;
+		unsigned int age = round % 3;
+		uint32_t shards = 2 + round % 5;
+
+		for (i = 0; i < N(t); i++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			t[i] = (uint32_t)((seed >> 33) % pages * ((seed >> 20) % pages) / pages);
+			who[i] = (uint8_t)((seed >> 45) % shards);
+			all0[i] = 0;
+		}
+		/* One ring, or every page on one ring: CLOCK itself. */
+		if (sim_clock_r(t, N(t), pages, cap, age, &rf, 0, &a) ||
+		    sim_sharded_r(t, all0, N(t), pages, cap, 1, round & 1 ?
+				  SIM_QUANTA_FAIR : SIM_QUANTA_KERNEL, age, &rf, 0, &b)) {
+			CHECK("replays ran", 0);
+			return;
+		}
+		CHECK_EQ("one ring == clock", b.total, a.total);
+		if (sim_sharded_r(t, all0, N(t), pages, cap, shards, SIM_QUANTA_FAIR,
+				  age, &rf, 0, &b))
+			return;
+		CHECK_EQ("every page on ring 0 == clock", b.total, a.total);
+		/* Several rings: between MIN and a miss per access. */
+		for (k = 0; k < 2; k++) {
+			if (sim_sharded_r(t, who, N(t), pages, cap, shards,
+					  k ? SIM_QUANTA_FAIR : SIM_QUANTA_KERNEL,
+					  age, &one, 0, &b))
+				return;
+			CHECK("sharded >= min", b.total >= run(sim_min, t, N(t), cap, 0).total);
+			CHECK("sharded <= accesses", b.total <= N(t));
+		}
+	}
+	CHECK("a vCPU beyond the rings is refused",
+	      sim_sharded_r(t, who, N(t), 100, 30, 1, SIM_QUANTA_FAIR, 0, NULL, 0, &b) != 0 ||
+	      !memchr(who, 1, N(who)));
+}
+
 int main(void)
 {
 	test_hand_traces();
@@ -442,6 +560,8 @@ int main(void)
 	test_loop();
 	test_trace();
 	test_refill_and_oracle();
+	test_slices();
+	test_sharded();
 	printf("%s: %d checks, %d failed\n", failures ? "FAIL" : "PASS",
 	       checks, failures);
 	return failures ? 1 : 0;
