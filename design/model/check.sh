@@ -136,7 +136,7 @@ check() {
 check shadow_evict.pml correct "" "P1, P2, P3" \
 	"BROKEN_HAND_SHARING:P3 BROKEN_NO_GRACE:P1 BROKEN_PUSH_UNCHECKED:P2"
 check shadow_evict_wait.pml wait wait- "W1" \
-	"BROKEN_NO_PASS_ON:W1 BROKEN_WAKE_BEFORE_UPDATE:W1 BROKEN_WORKER_ONLY_WAKES:W1"
+	"BROKEN_NO_PASS_ON:W1 BROKEN_WAKE_BEFORE_UPDATE:W1 BROKEN_WORKER_ONLY_WAKES:W1 BROKEN_KEPT_NO_HAND_ON:W1"
 
 echo "== model check: $(( $(date +%s) - t0 )) s, $([ $rc = 0 ] && echo ok || echo FAILED)"
 exit $rc

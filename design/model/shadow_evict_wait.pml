@@ -18,11 +18,14 @@
  *   fault(i)  write_lock(mmu_lock); if no room and the rebalancer works:
  *             unlock, wait (the ___wait_event() loop: queue, test, sleep),
  *             relock; if still no room, reclaim directly (its commit wakes
- *             for the room it made); maybe stale (allocates nothing), else
- *             allocate one page; if it waited and room is left, wake one
- *             more waiter (the hand-on); unlock.
+ *             for the room it made less the page the fault keeps:
+ *             kvm_se_hold_room()); maybe stale (allocates nothing), else
+ *             allocate one page; if it waited, or reclaimed and did not use
+ *             the page it kept, and room is left, wake one more waiter (the
+ *             hand-on); unlock.
  *             A fault may be one that never waits (the root allocation
- *             paths call make_mmu_pages_available() without waiting).
+ *             paths call make_mmu_pages_available() without waiting; they
+ *             reclaim, keep a page and hand on the same way).
  *   reb       batches under mmu_lock that each make room and commit
  *             (kvm_mmu_commit_zap_page() -> kvm_se_wake_for_room()), then
  *             either stops (clears working, releases every waiter) or stays
@@ -48,6 +51,8 @@
  *                              is counted
  *   BROKEN_WORKER_ONLY_WAKES   room made by a fault's direct reclaim wakes
  *                              no one
+ *   BROKEN_KEPT_NO_HAND_ON     a fault that reclaimed, kept a page and went
+ *                              stale hands nothing on
  */
 
 #define NF	3	/* faults */
@@ -82,15 +87,15 @@ inline dequeue(j)
 
 /*
  * kvm_se_wake_for_room(), mmu_lock held: wake as many queued faults as
- * there is room for, any of them (wake_up_nr() takes them in queue order;
- * any order covers that).
+ * there is room for, less the pages the lock holder keeps (room_held), any
+ * of them (wake_up_nr() takes them in queue order; any order covers that).
  */
-inline wake_for_room()
+inline wake_for_room(held)
 {
 	atomic {
 		w = 0;
 		do
-		:: w < room && nq > 0 ->
+		:: w + held < room && nq > 0 ->
 			if
 			:: queued[0] -> dequeue(0); printf("@@ wakes fault 0\n")
 			:: queued[1] -> dequeue(1); printf("@@ wakes fault 1\n")
@@ -121,7 +126,7 @@ inline release_all()
 
 proctype fault(byte i)
 {
-	bool waited = false, may_wait;
+	bool waited = false, kept = false, may_wait;
 	byte w;
 
 	/* The root allocation paths reclaim without waiting. */
@@ -164,22 +169,29 @@ again:
 		:: room = 2
 		fi;
 		printf("@@ fault %d reclaims directly, room %d\n", i, room);
+		kept = true;
 #ifndef BROKEN_WORKER_ONLY_WAKES
-		wake_for_room();
+		wake_for_room(1);
 #endif
 	:: else -> skip
 	fi;
 
-	/* is_page_fault_stale(), or allocate a page. */
+	/* is_page_fault_stale(), or allocate a page (and use the kept one). */
 	if
 	:: printf("@@ fault %d stale, allocates nothing\n", i)
-	:: room--; printf("@@ fault %d allocates, room %d\n", i, room)
+	:: room--; kept = false; printf("@@ fault %d allocates, room %d\n", i, room)
 	fi;
+#ifdef BROKEN_KEPT_NO_HAND_ON
+	kept = false;
+#endif
 
 #ifndef BROKEN_NO_PASS_ON
-	/* kvm_mmu_fault_handed_on(): the next waiter, one only, if room is left */
+	/*
+	 * kvm_se_hand_on(): the next waiter, one only, if room is
+	 * left and this fault waited or left the page it kept unused.
+	 */
 	if
-	:: atomic { waited && room > 0 && nq > 0 ->
+	:: atomic { (waited || kept) && room > 0 && nq > 0 ->
 			if
 			:: queued[0] -> dequeue(0); printf("@@ hands on to fault 0\n")
 			:: queued[1] -> dequeue(1); printf("@@ hands on to fault 1\n")
@@ -200,7 +212,7 @@ proctype reb()
 	:: b < NB ->
 		lock();
 #ifdef BROKEN_WAKE_BEFORE_UPDATE
-		wake_for_room();
+		wake_for_room(0);
 #endif
 		if
 		:: room++
@@ -209,7 +221,7 @@ proctype reb()
 		printf("@@ rebalancer batch %d, room %d\n", b, room);
 #ifndef BROKEN_WAKE_BEFORE_UPDATE
 		/* kvm_mmu_commit_zap_page() */
-		wake_for_room();
+		wake_for_room(0);
 #endif
 		unlock();
 		b++
