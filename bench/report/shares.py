@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Sharded against clock, kernel by kernel: what each mechanism is worth.
+
+    python3 bench/report/shares.py LABEL=RUNS_CSV [LABEL=RUNS_CSV ...]
+
+Each RUNS_CSV is one boot of a kernel (the series, or the series with one
+mechanism reverted: bench/variants/) that ran clock and sharded side by
+side.  Per cell (pattern, vCPUs, quota) and kernel it prints sharded's
+median over clock's, with the 95 % bootstrap interval report.py uses, for
+  lock     mmu_lock held by faults (their reclaims included) plus the
+           worker: fault_lock_ns + evict_lock_ns - evict_direct_lock_ns
+  fault    fault handling proper: fault_lock_ns - evict_direct_lock_ns
+  tput     touches per second per vCPU (higher is better)
+  refault  mmu_cache_miss
+and sharded's own direct (fault-path) evictions as a share of all it
+evicted (evict_direct_zapped / mmu_shadow_zapped),
+and its waits.  Ratios within one boot cancel the day's speed of the
+machine; compare kernels by their ratios, not their raw figures.
+"""
+import csv
+import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report  # noqa: E402
+
+NEED = ["pattern", "vcpus", "quota", "policy", "seed", "fault_lock_ns", "evict_lock_ns",
+        "evict_direct_lock_ns", "touches_per_sec_per_vcpu", "mmu_cache_miss",
+        "evict_direct_zapped", "mmu_shadow_zapped", "evict_waits"]
+
+
+def load(path):
+    cells = {}
+    with open(path) as f:
+        rd = csv.DictReader(f)
+        missing = [c for c in NEED if c not in (rd.fieldnames or [])]
+        if missing:
+            sys.exit(f"{path}: no column(s) {', '.join(missing)}")
+        for r in rd:
+            row = {"seed": r["seed"],
+                   "lock": float(r["fault_lock_ns"]) + float(r["evict_lock_ns"]) -
+                   float(r["evict_direct_lock_ns"]),
+                   "fault": float(r["fault_lock_ns"]) - float(r["evict_direct_lock_ns"]),
+                   "tput": float(r["touches_per_sec_per_vcpu"]),
+                   "refault": float(r["mmu_cache_miss"]),
+                   "direct": float(r["evict_direct_zapped"]),
+                   "zapped": float(r["mmu_shadow_zapped"]),
+                   "waits": float(r["evict_waits"])}
+            key = (r["pattern"], int(r["vcpus"]), int(r["quota"]))
+            cells.setdefault(key, {}).setdefault(r["policy"], []).append(row)
+    return cells
+
+
+def ratio(cell, m):
+    s, c = cell.get("sharded"), cell.get("clock")
+    if not s or not c:
+        return ""
+    cm = statistics.median(r[m] for r in c)
+    if not cm:
+        return ""
+    point = statistics.median(r[m] for r in s) / cm
+    lo, hi = report.bootstrap([s, c], report.ratio_of(m, "sharded", "clock"))
+    return f"{point:.2f} [{lo:.2f}-{hi:.2f}]" if lo is not None else f"{point:.2f}"
+
+
+def direct_share(cell):
+    s = cell.get("sharded")
+    if not s:
+        return ""
+    vals = [r["direct"] / r["zapped"] for r in s if r["zapped"]]
+    return f"{100 * statistics.median(vals):.1f} %" if vals else ""
+
+
+def main(argv):
+    if not argv or any("=" not in a for a in argv):
+        sys.exit(__doc__.strip().splitlines()[2].strip())
+    kernels = [(a.split("=", 1)[0], load(a.split("=", 1)[1])) for a in argv]
+    keys = sorted(set().union(*(k.keys() for _, k in kernels)))
+    print("| cell | kernel | lock, sharded/clock | fault proper | tput, sharded/clock "
+          "| refaults, sharded/clock | sharded direct | sharded waits |")
+    print("|---|---|---|---|---|---|---:|---:|")
+    for key in keys:
+        for label, cells in kernels:
+            cell = cells.get(key)
+            if not cell:
+                continue
+            w = cell.get("sharded")
+            waits = f"{statistics.median(r['waits'] for r in w):.0f}" if w else ""
+            print(f"| {key[0]} {key[1]}v q{key[2]} | {label} | {ratio(cell, 'lock')} "
+                  f"| {ratio(cell, 'fault')} | {ratio(cell, 'tput')} | {ratio(cell, 'refault')} | {direct_share(cell)} "
+                  f"| {waits} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
