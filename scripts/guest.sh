@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # guest.sh: build the L1 guest image build/guest/initramfs.gz from the
 # prepared tree: busybox-static, the KVM selftests the suites name (built
-# statically from the same tree, out of tree), the project's own guest
-# programs (kernel/guest/*.c, linked against the
+# statically from the same tree, out of tree; the series adds its own
+# among them), the benchmark VM (kernel/guest/*.c, linked against the
 # selftests library), the suites and init (scripts/guest/), and the
 # benchmark's in-guest driver (bench/run/).
 set -euo pipefail

@@ -8,7 +8,7 @@
 #                       40 s run of the stress test
 #             upstream  upstream KVM selftests that exercise the MMU, each
 #                       at the default quota and at 64 shadow pages
-#             stress    kernel/guest/shadow_stress.c: 16 vCPUs at the
+#             stress    the series' selftest shadow_stress: 16 vCPUs at the
 #                       minimum quota churning guest page tables while host
 #                       threads move memslots, change the quota, drop
 #                       caches, flip the policy, fail KVM_CREATE_VCPU and

@@ -79,7 +79,7 @@
 #include "ucall_common.h"
 
 #include "bench_pattern.h"
-#include "sysfs_str.h"
+#include "shadow_evict.h"
 
 #define SLOT		10
 #define REGION_BASE	(1ULL << 32)	/* GPA == GVA */
@@ -336,9 +336,9 @@ static void snapshot(uint64_t *vals, uint32_t nr_vcpus)
 /* The first line of @path into @buf, or @dflt when it cannot be read. */
 static void read_line(const char *path, char *buf, size_t len, const char *dflt)
 {
-	/* Set first: read_str() trims @buf even when nothing was read. */
+	/* Set first: sysfs_read_str() trims @buf even when nothing was read. */
 	snprintf(buf, len, "%s", dflt);
-	if (!read_str(path, buf, len))
+	if (!sysfs_read_str(path, buf, len))
 		snprintf(buf, len, "%s", dflt);
 }
 
@@ -349,7 +349,7 @@ static void read_line(const char *path, char *buf, size_t len, const char *dflt)
 /* Write @s to @path, or fail the run saying why. */
 static void write_or_fail(const char *path, const char *s)
 {
-	int err = write_str(path, s);
+	int err = sysfs_write_str(path, s);
 
 	TEST_ASSERT(!err, "writing %s: %s", path, strerror(err));
 }
@@ -604,7 +604,7 @@ int main(int argc, char *argv[])
 
 	check_shadow_mmu();
 	/* A kernel without the series evicts FIFO, as upstream does. */
-	read_line(EVICT_PARAM, policy, sizeof(policy), "upstream");
+	read_line(SHADOW_EVICT_PARAM, policy, sizeof(policy), "upstream");
 
 	npages = (uint64_t)params.nr_regions * (REGION_SIZE / PAGE_SIZE);
 	vcpus = calloc(params.nr_vcpus, sizeof(*vcpus));

@@ -14,8 +14,6 @@
  * (must fail with EINVAL and leave the parameter alone) and another valid
  * policy (must not change this VM), and asserts that the eviction counters
  * moved the way the VM's own policy makes them move.
- *
- * Built against the KVM selftests library of the same kernel tree.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,11 +29,10 @@
 #include "processor.h"
 #include "ucall_common.h"
 
-#include "guest_args.h"
-#include "sysfs_str.h"
+#include "shadow_evict.h"
 
 #define SLOT		10
-#define REGION_BASE	(1ULL << 32)	/* GPA == GVA */
+#define REGION_BASE	BIT_ULL(32)	/* GPA == GVA */
 #define REGION_SIZE	(2ULL << 20)
 
 static uint64_t nr_vcpus = 2, regions_per_vcpu = 96, passes = 3,
@@ -44,13 +41,15 @@ static uint64_t nr_vcpus = 2, regions_per_vcpu = 96, passes = 3,
 static void guest_code(uint64_t base, uint64_t nr_regions, uint64_t nr_passes,
 		       uint64_t touches)
 {
-	uint64_t p, r, i;
+	uint64_t p, r, i, *w;
 
 	for (p = 0; p < nr_passes; p++)
 		for (r = 0; r < nr_regions; r++)
-			for (i = 0; i < touches; i++)
-				(*(volatile uint64_t *)(base + r * REGION_SIZE +
-							i * PAGE_SIZE))++;
+			for (i = 0; i < touches; i++) {
+				w = (uint64_t *)(base + r * REGION_SIZE +
+						 i * PAGE_SIZE);
+				WRITE_ONCE(*w, READ_ONCE(*w) + 1);
+			}
 	GUEST_DONE();
 }
 
@@ -112,14 +111,13 @@ static char read_param(const char *path)
 	return c;
 }
 
-
 #define WAIT_PARAM	"/sys/module/kvm/parameters/shadow_evict_wait_us"
 #define BOOST_PARAM	"/sys/module/kvm/parameters/shadow_evict_boost"
 #define AGE_PARAM	"/sys/module/kvm/parameters/shadow_evict_age"
 
 static int write_policy(const char *val)
 {
-	return write_str(EVICT_PARAM, val);
+	return sysfs_write_str(SHADOW_EVICT_PARAM, val);
 }
 
 /*
@@ -132,13 +130,13 @@ static void check_num_param(const char *path, const char *name,
 	char was[32], now[32];
 	int err;
 
-	if (!read_str(path, was, sizeof(was)))
+	if (!sysfs_read_str(path, was, sizeof(was)))
 		return;
-	err = write_str(path, too_big);
+	err = sysfs_write_str(path, too_big);
 	TEST_ASSERT(err == ERANGE, "%s=%s gave errno %d, want ERANGE", name, too_big, err);
-	err = write_str(path, "soon");
+	err = sysfs_write_str(path, "soon");
 	TEST_ASSERT(err == EINVAL, "%s=soon gave errno %d, want EINVAL", name, err);
-	TEST_ASSERT(read_str(path, now, sizeof(now)) && !strcmp(now, was),
+	TEST_ASSERT(sysfs_read_str(path, now, sizeof(now)) && !strcmp(now, was),
 		    "%s '%s' after refused writes, want '%s'", name, now, was);
 	printf("%s: %s; %s and 'soon' refused\n", name, was, too_big);
 }
@@ -181,7 +179,7 @@ static int rebalancer_nice(void)
 		if (tid <= 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
-		if (!read_str(path, comm, sizeof(comm)) ||
+		if (!sysfs_read_str(path, comm, sizeof(comm)) ||
 		    strncmp(comm, "kvm-shadow-evi", 14))
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
@@ -223,7 +221,7 @@ static void check_shadow_mmu(void)
 	}
 }
 
-static void usage(const char *name)
+static void help(const char *name)
 {
 	fprintf(stderr,
 		"usage: %s [-v vcpus] [-r regions per vcpu] [-p passes] [-t pages touched per region] [-q quota]\n",
@@ -246,17 +244,28 @@ int main(int argc, char *argv[])
 
 	while ((opt = getopt(argc, argv, "v:r:p:t:q:")) != -1) {
 		switch (opt) {
-		case 'v': nr_vcpus = arg(optarg, 1, 64); break;
-		case 'r': regions_per_vcpu = arg(optarg, 1, 4096); break;
-		case 'p': passes = arg(optarg, 1, 1000); break;
-		case 't': touch_per_region = arg(optarg, 1, 512); break;
-		case 'q': quota = arg(optarg, 64, 1 << 20); break;
-		default: usage(argv[0]);
+		case 'v':
+			nr_vcpus = parse_bounded(optarg, 1, 64);
+			break;
+		case 'r':
+			regions_per_vcpu = parse_bounded(optarg, 1, 4096);
+			break;
+		case 'p':
+			passes = parse_bounded(optarg, 1, 1000);
+			break;
+		case 't':
+			touch_per_region = parse_bounded(optarg, 1, 512);
+			break;
+		case 'q':
+			quota = parse_bounded(optarg, 64, 1 << 20);
+			break;
+		default:
+			help(argv[0]);
 		}
 	}
 
 	check_shadow_mmu();
-	have_policy = read_policy(policy, sizeof(policy));
+	have_policy = shadow_evict_policy(policy, sizeof(policy));
 	check_num_params();
 
 	regions = nr_vcpus * regions_per_vcpu;
@@ -280,10 +289,11 @@ int main(int argc, char *argv[])
 		/* An unknown value is refused and changes nothing. */
 		err = write_policy("bogus");
 		TEST_ASSERT(err == EINVAL, "writing 'bogus' gave errno %d, want EINVAL", err);
-		TEST_ASSERT(read_policy(now, sizeof(now)) && !strcmp(now, policy),
+		TEST_ASSERT(shadow_evict_policy(now, sizeof(now)) && !strcmp(now, policy),
 			    "policy '%s' after a refused write, want '%s'", now, policy);
 		/* A new value applies to VMs created later, not to this one. */
-		strcpy(other, strcmp(policy, "fifo") ? "fifo" : "clock");
+		snprintf(other, sizeof(other), "%s",
+			 strcmp(policy, "fifo") ? "fifo" : "clock");
 		err = write_policy(other);
 		TEST_ASSERT(!err, "writing '%s' gave errno %d", other, err);
 		printf("shadow_evict: VM created with '%s', parameter now '%s'\n",
@@ -320,8 +330,10 @@ int main(int argc, char *argv[])
 	recycled = vm_get_stat(vm, "mmu_recycled");
 	for (i = 0; i < nr_vcpus; i++)
 		pf += vcpu_stat(vcpus[i], "pf_taken");
-	printf("stats: vcpus=%lu regions=%lu passes=%lu quota=%lu pf_taken=%lu mmu_cache_miss=%lu mmu_shadow_zapped=%lu mmu_recycled=%lu\n",
-	       nr_vcpus, regions, passes, quota, pf, miss, zapped, recycled);
+	printf("stats: vcpus=%lu regions=%lu passes=%lu quota=%lu ",
+	       nr_vcpus, regions, passes, quota);
+	printf("pf_taken=%lu mmu_cache_miss=%lu mmu_shadow_zapped=%lu mmu_recycled=%lu\n",
+	       pf, miss, zapped, recycled);
 
 	if (have_policy) {
 		scanned = vm_get_stat(vm, "mmu_evict_scanned");
@@ -332,9 +344,10 @@ int main(int argc, char *argv[])
 		direct = vm_get_stat(vm, "mmu_evict_direct");
 		lock_ns = vm_get_stat(vm, "mmu_evict_lock_ns");
 		lock_max_ns = vm_get_stat(vm, "mmu_evict_lock_max_ns");
-		printf("stats: policy=%s scanned=%lu ref_skips=%lu young_skips=%lu wakeups=%lu batches=%lu direct=%lu lock_ns=%lu lock_max_ns=%lu\n",
-		       policy, scanned, ref_skips, young_skips, wakeups, batches,
-		       direct, lock_ns, lock_max_ns);
+		printf("stats: policy=%s scanned=%lu ref_skips=%lu young_skips=%lu ",
+		       policy, scanned, ref_skips, young_skips);
+		printf("wakeups=%lu batches=%lu direct=%lu lock_ns=%lu lock_max_ns=%lu\n",
+		       wakeups, batches, direct, lock_ns, lock_max_ns);
 		/* Put the parameter back for the tests that follow. */
 		err = write_policy(policy);
 		TEST_ASSERT(!err, "restoring '%s' gave errno %d", policy, err);
@@ -375,7 +388,7 @@ int main(int argc, char *argv[])
 	 * below ours, as the scheduler counts them.
 	 */
 	if (!strcmp(policy, "sharded") && quota && quota < regions &&
-	    read_str(BOOST_PARAM, now, sizeof(now)) && now[0] == 'Y') {
+	    sysfs_read_str(BOOST_PARAM, now, sizeof(now)) && now[0] == 'Y') {
 		int want = getpriority(PRIO_PROCESS, 0) - boost_levels(nr_vcpus);
 
 		want = want < -20 ? -20 : want;

@@ -84,8 +84,6 @@
  *  - Work: every vCPU and every thread did a minimum of work (so a starved
  *    or stuck thread fails the test), and a stop-the-world request must be
  *    met within 60 s.
- *
- * Built against the KVM selftests library of the same kernel tree.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -104,8 +102,7 @@
 #include "processor.h"
 #include "ucall_common.h"
 
-#include "guest_args.h"
-#include "sysfs_str.h"
+#include "shadow_evict.h"
 
 #define MAX_VCPUS	64
 #define MAX_ROOTS	8
@@ -125,7 +122,7 @@
 #define SPARE_GPA_B	(7ULL << 30)
 #define SPARE_SIZE	(2ULL << 20)
 #define WIN_PML4_IDX	1		/* the roots' own PML4 slot */
-#define WIN_GVA		(1ULL << 39)
+#define WIN_GVA		BIT_ULL(39)
 #define CHUNK_SIZE	(2ULL << 20)	/* one guest PT maps 2 MiB */
 
 /* Extra VMs. */
@@ -195,10 +192,9 @@ static inline uint64_t slot_gva(uint64_t v, uint64_t j)
 	       slot_page(j) * PAGE_SIZE;
 }
 
-static inline volatile uint64_t *slot_pte(uint64_t r, uint64_t v, uint64_t j)
+static inline uint64_t *slot_pte(uint64_t r, uint64_t v, uint64_t j)
 {
-	return (volatile uint64_t *)(gp.pt_gva[r][v][j / SLOTS_PER_PT]) +
-	       slot_page(j);
+	return (uint64_t *)(gp.pt_gva[r][v][j / SLOTS_PER_PT]) + slot_page(j);
 }
 
 static inline uint64_t xorshift(uint64_t *s)
@@ -228,8 +224,8 @@ static void guest_check(uint64_t v, uint64_t r, uint64_t j, int d)
 	struct vcpu_state *s = &gs[v];
 	uint64_t gva = slot_gva(v, j);
 	uint64_t want = data_tag(v, d, s->version[d]);
-	uint64_t got0 = *(volatile uint64_t *)gva;
-	uint64_t got1 = *(volatile uint64_t *)(gva + PAGE_SIZE - 8);
+	uint64_t got0 = READ_ONCE(*(uint64_t *)gva);
+	uint64_t got1 = READ_ONCE(*(uint64_t *)(gva + PAGE_SIZE - 8));
 
 	__GUEST_ASSERT(got0 == want && got1 == ~want,
 		       "lost translation: vCPU %lu root %lu gva 0x%lx (data page %d, gpa 0x%lx): expected 0x%lx/0x%lx, found 0x%lx/0x%lx",
@@ -259,7 +255,7 @@ static void guest_code(uint64_t v)
 	uint64_t nslots = gp.chunks * SLOTS_PER_PT;
 	uint64_t rng = gp.seed ^ ((v + 1) * 0x9e3779b97f4a7c15ULL);
 	uint64_t r = v % gp.nr_roots, j, n, x, gva;
-	volatile uint64_t *pte;
+	uint64_t *pte;
 	int d;
 
 	guest_set_cr3(gp.root_gpa[r]);
@@ -284,13 +280,14 @@ static void guest_code(uint64_t v)
 				guest_check(v, r, j, d);
 				if (x % 8 < 2) {
 					s->version[d]++;
-					*(volatile uint64_t *)gva = data_tag(v, d, s->version[d]);
-					*(volatile uint64_t *)(gva + PAGE_SIZE - 8) =
-						~data_tag(v, d, s->version[d]);
+					WRITE_ONCE(*(uint64_t *)gva,
+						   data_tag(v, d, s->version[d]));
+					WRITE_ONCE(*(uint64_t *)(gva + PAGE_SIZE - 8),
+						   ~data_tag(v, d, s->version[d]));
 					s->writes++;
 					guest_check(v, r, j, d);
 				} else if (x % 8 < 4) {
-					*pte = 0;
+					WRITE_ONCE(*pte, 0);
 					guest_invlpg(gva);
 					s->map[r][j] = -1;
 					s->unmaps++;
@@ -306,7 +303,7 @@ static void guest_code(uint64_t v)
 					 */
 					d = (d + 1 + (x >> 8) % (gp.data_pages - 1)) %
 					    gp.data_pages;
-					*pte = data_gpa(v, d) | PTE_PW;
+					WRITE_ONCE(*pte, data_gpa(v, d) | PTE_PW);
 					guest_invlpg(gva);
 					s->map[r][j] = d;
 					s->repoints++;
@@ -314,7 +311,7 @@ static void guest_code(uint64_t v)
 				}
 			} else {
 				d = (x >> 8) % gp.data_pages;
-				*pte = data_gpa(v, d) | PTE_PW;
+				WRITE_ONCE(*pte, data_gpa(v, d) | PTE_PW);
 				guest_invlpg(gva);
 				s->map[r][j] = d;
 				s->maps++;
@@ -329,17 +326,16 @@ static void guest_code(uint64_t v)
 /* Extra VMs: each vCPU walks its own regions, pass after pass. */
 static void xguest_code(uint64_t base, uint64_t nr_regions)
 {
-	volatile uint64_t *p;
-	uint64_t pass, r, got;
+	uint64_t pass, r, got, *p;
 
 	for (pass = 1;; pass++) {
 		for (r = 0; r < nr_regions; r++) {
-			p = (volatile uint64_t *)(base + r * XREGION_SIZE);
-			got = *p;
+			p = (uint64_t *)(base + r * XREGION_SIZE);
+			got = READ_ONCE(*p);
 			__GUEST_ASSERT(got == pass - 1,
 				       "extra VM: gva 0x%lx holds %lu, expected %lu",
 				       (uint64_t)p, got, pass - 1);
-			*p = pass;
+			WRITE_ONCE(*p, pass);
 			if (r % 8 == 7)
 				GUEST_SYNC1(pass);
 		}
@@ -357,7 +353,8 @@ static struct kvm_vcpu *vcpus[MAX_VCPUS];
 static char policy0[32];
 static long secpt_base;			/* pages, before any VM */
 static long secpt_max;			/* pages, the most seen */
-static volatile int stop_helpers, stop_vcpus;
+/* Set once by main(), polled by the threads: READ_ONCE()/WRITE_ONCE(). */
+static int stop_helpers, stop_vcpus;
 
 static const char * const policies[] = { "fifo", "clock", "sharded" };
 
@@ -415,7 +412,7 @@ static void sleep_ms(uint64_t ms)
 
 static void write_file(const char *path, const char *val)
 {
-	int err = write_str(path, val);
+	int err = sysfs_write_str(path, val);
 
 	TEST_ASSERT(!err, "write '%s' to %s: %s", val, path, strerror(err));
 }
@@ -424,18 +421,18 @@ static void set_policy(const char *p)
 {
 	char now[32];
 
-	write_file(EVICT_PARAM, p);
-	TEST_ASSERT(read_policy(now, sizeof(now)) && !strcmp(now, p),
+	write_file(SHADOW_EVICT_PARAM, p);
+	TEST_ASSERT(shadow_evict_policy(now, sizeof(now)) && !strcmp(now, p),
 		    "kvm.shadow_evict reads '%s' after writing '%s'", now, p);
 }
 
 /* Also when an assertion exits: the tests after this one expect it. */
 static void restore_policy(void)
 {
-	int err = policy0[0] ? write_str(EVICT_PARAM, policy0) : 0;
+	int err = policy0[0] ? sysfs_write_str(SHADOW_EVICT_PARAM, policy0) : 0;
 
 	if (err)
-		fprintf(stderr, "restoring %s: %s\n", EVICT_PARAM, strerror(err));
+		fprintf(stderr, "restoring %s: %s\n", SHADOW_EVICT_PARAM, strerror(err));
 }
 
 static int policy_index(const char *p)
@@ -622,7 +619,7 @@ static void *vcpu_thread(void *arg)
 			TEST_FAIL("main vCPU %u: unexpected exit %s", vcpu->id,
 				  exit_reason_str(vcpu->run->exit_reason));
 		}
-		if (stop_vcpus)
+		if (READ_ONCE(stop_vcpus))
 			break;
 		vcpu_point(epoch);
 	}
@@ -653,7 +650,7 @@ static void *memslot_thread(void *arg)
 	TEST_ASSERT(hva != MAP_FAILED, "mmap spare slot");
 	for (;;) {
 		quiesce_point(Q_HOST);
-		if (stop_helpers)
+		if (READ_ONCE(stop_helpers))
 			break;
 		spare_slot_set(hva, SPARE_GPA_A, SPARE_SIZE, "create");
 		cnt.slot_creates++;
@@ -719,7 +716,7 @@ static void *quota_thread(void *arg)
 
 	for (;;) {
 		quiesce_point(Q_HOST);
-		if (stop_helpers)
+		if (READ_ONCE(stop_helpers))
 			break;
 		i++;
 		if (i % 8 == 0) {
@@ -783,9 +780,9 @@ static void *checker_thread(void *arg)
 {
 	unsigned int rs = seed * 11 + 3;
 
-	while (!stop_helpers) {
+	while (!READ_ONCE(stop_helpers)) {
 		sleep_ms(1500);
-		if (stop_helpers)
+		if (READ_ONCE(stop_helpers))
 			break;
 		TIMED(T_STW, quiesce_until(Q_HOST); grow_main(2000);
 		      quiesce_until(Q_VCPU); check_quota_exact(&rs, NULL));
@@ -799,7 +796,7 @@ static void *checker_thread(void *arg)
  */
 static void *drop_thread(void *arg)
 {
-	while (!stop_helpers) {
+	while (!READ_ONCE(stop_helpers)) {
 		TIMED(T_DROP, write_file("/proc/sys/vm/drop_caches", "2"));
 		cnt.drops++;
 		sleep_ms(100);
@@ -816,7 +813,7 @@ struct xvm {
 	pthread_t threads[X_VCPUS];
 	uint64_t passes[X_VCPUS];	/* highest pass each vCPU reported */
 	int policy;
-	volatile int stop;
+	int stop;			/* as stop_helpers */
 };
 
 struct xvcpu_arg {
@@ -831,7 +828,7 @@ static void *xvcpu_thread(void *arg)
 	struct kvm_vcpu *vcpu = x->vcpus[a->i];
 	struct ucall uc;
 
-	while (!x->stop) {
+	while (!READ_ONCE(x->stop)) {
 		run_checked(vcpu, policies[x->policy]);
 		switch (get_ucall(vcpu, &uc)) {
 		case UCALL_SYNC:
@@ -949,7 +946,7 @@ static void xvm_destroy(struct xvm *x)
 				break;
 		}
 	}
-	x->stop = 1;
+	WRITE_ONCE(x->stop, 1);
 	for (i = 0; i < X_VCPUS; i++)
 		pthread_join(x->threads[i], NULL);
 	if (x->policy == 2) {
@@ -986,7 +983,7 @@ static void *extra_thread(void *arg)
 
 	for (;;) {
 		quiesce_point(Q_EXTRA);
-		if (stop_helpers)
+		if (READ_ONCE(stop_helpers))
 			break;
 		/*
 		 * Each VM gets the policy in force when it is created; the
@@ -1123,9 +1120,9 @@ static void check_policy_counters(const char *who, int policy)
 	uint64_t direct = vm_get_stat(vm, "mmu_evict_direct");
 	uint64_t scanned = vm_get_stat(vm, "mmu_evict_scanned");
 
-	printf("%s: policy=%s scanned=%lu ref_skips=%lu young_skips=%lu wakeups=%lu batches=%lu direct=%lu\n",
-	       who, policies[policy], scanned, ref_skips, young_skips, wakeups,
-	       batches, direct);
+	printf("%s: policy=%s scanned=%lu ref_skips=%lu young_skips=%lu ",
+	       who, policies[policy], scanned, ref_skips, young_skips);
+	printf("wakeups=%lu batches=%lu direct=%lu\n", wakeups, batches, direct);
 	TEST_ASSERT(scanned > 0, "%s: eviction never ran", who);
 	if (policy == 0)
 		TEST_ASSERT(!ref_skips && !young_skips && !wakeups && !batches,
@@ -1137,24 +1134,37 @@ static void check_policy_counters(const char *who, int policy)
 		TEST_ASSERT(wakeups && batches, "%s: sharded VM, the rebalancer never ran", who);
 }
 
+static void report_main_vm(int policy)
+{
+	check_policy_counters("main VM", policy);
+	printf("main VM: mmu_cache_miss=%lu mmu_shadow_zapped=%lu mmu_recycled=%lu\n",
+	       vm_get_stat(vm, "mmu_cache_miss"), vm_get_stat(vm, "mmu_shadow_zapped"),
+	       vm_get_stat(vm, "mmu_recycled"));
+}
+
 static void print_helpers(void)
 {
 	printf("  memslot: creates %lu moves %lu deletes %lu\n", cnt.slot_creates,
 	       cnt.slot_moves, cnt.slot_deletes);
-	printf("  quota: sets %lu einval %lu exact-checks %lu (zapping %lu, most in use before one %ld)\n",
-	       cnt.quota_sets, cnt.quota_einval, cnt.quota_checks,
+	printf("  quota: sets %lu einval %lu exact-checks %lu ",
+	       cnt.quota_sets, cnt.quota_einval, cnt.quota_checks);
+	printf("(zapping %lu, most in use before one %ld)\n",
 	       cnt.quota_checks_zapped, cnt.quota_check_max_used);
 	printf("  drop_caches: %lu\n", cnt.drops);
-	printf("  extra: rounds %lu VMs fifo %lu clock %lu sharded %lu, vcpu syncs %lu, EEXIST %lu, policy flips %lu, sharded destroyed while rebalancer busy %lu of %lu\n",
-	       cnt.extra_rounds, cnt.extra_vms[0], cnt.extra_vms[1], cnt.extra_vms[2],
-	       cnt.extra_syncs, cnt.eexist, cnt.flips, cnt.busy, cnt.sharded_destroys);
+	printf("  extra: rounds %lu VMs fifo %lu clock %lu sharded %lu, ",
+	       cnt.extra_rounds, cnt.extra_vms[0], cnt.extra_vms[1],
+	       cnt.extra_vms[2]);
+	printf("vcpu syncs %lu, EEXIST %lu, policy flips %lu, ",
+	       cnt.extra_syncs, cnt.eexist, cnt.flips);
+	printf("sharded destroyed while rebalancer busy %lu of %lu\n",
+	       cnt.busy, cnt.sharded_destroys);
 	for (int t = 0; t < T_NR; t++)
 		printf("  time %-17s n %4lu avg %5lu ms max %5lu ms\n", t_names[t],
 		       timings[t].n, timings[t].n ? timings[t].total / timings[t].n : 0,
 		       timings[t].max);
 }
 
-static void usage(const char *name)
+static void help(const char *name)
 {
 	fprintf(stderr,
 		"usage: %s [-v vcpus (16)] [-q quota (64)] [-Q max quota (256)] [-t seconds (20, >= 20)]\n"
@@ -1178,39 +1188,39 @@ int main(int argc, char *argv[])
 	while ((opt = getopt(argc, argv, "v:q:Q:t:r:k:d:s:")) != -1) {
 		switch (opt) {
 		case 'v':
-			nr_vcpus = arg(optarg, 1, MAX_VCPUS);
+			nr_vcpus = parse_bounded(optarg, 1, MAX_VCPUS);
 			break;
 		case 'q':
-			quota = arg(optarg, 64, 1 << 20);
+			quota = parse_bounded(optarg, 64, 1 << 20);
 			break;
 		case 'Q':
-			max_quota = arg(optarg, 64, 1 << 20);
+			max_quota = parse_bounded(optarg, 64, 1 << 20);
 			break;
 		case 't':
-			seconds = arg(optarg, 20, 86400);
+			seconds = parse_bounded(optarg, 20, 86400);
 			break;
 		case 'r':
-			nr_roots = arg(optarg, 1, MAX_ROOTS);
+			nr_roots = parse_bounded(optarg, 1, MAX_ROOTS);
 			break;
 		case 'k':
-			chunks = arg(optarg, 1, MAX_CHUNKS);
+			chunks = parse_bounded(optarg, 1, MAX_CHUNKS);
 			break;
 		case 'd':
-			data_pages = arg(optarg, 1, MAX_DATA);
+			data_pages = parse_bounded(optarg, 1, MAX_DATA);
 			break;
 		case 's':
-			seed = arg(optarg, 1, ~0U);
+			seed = parse_bounded(optarg, 1, ~0U);
 			break;
 		default:
-			usage(argv[0]);
+			help(argv[0]);
 		}
 	}
 	if (max_quota <= quota)
 		max_quota = quota + 1;
 
 	TEST_ASSERT(st, "out of memory");
-	TEST_ASSERT(read_policy(policy0, sizeof(policy0)),
-		    "this kernel has no %s", EVICT_PARAM);
+	TEST_ASSERT(shadow_evict_policy(policy0, sizeof(policy0)),
+		    "this kernel has no %s", SHADOW_EVICT_PARAM);
 	policy = policy_index(policy0);
 	atexit(restore_policy);
 	TEST_ASSERT(vm_dirs() == 0, "a VM already exists before the test");
@@ -1242,9 +1252,10 @@ int main(int argc, char *argv[])
 	set_quota(vm, quota);
 	vm_get_stat(vm, "mmu_cache_miss");	/* opens the stats fd here */
 
-	printf("shadow_stress: policy=%s vcpus=%lu quota=%lu..%lu roots=%lu pts/vcpu/root=%lu data pages/vcpu=%lu seconds=%lu secpt_base=%ld\n",
-	       policy0, nr_vcpus, quota, max_quota, nr_roots, chunks, data_pages,
-	       seconds, secpt_base);
+	printf("shadow_stress: policy=%s vcpus=%lu quota=%lu..%lu roots=%lu ",
+	       policy0, nr_vcpus, quota, max_quota, nr_roots);
+	printf("pts/vcpu/root=%lu data pages/vcpu=%lu seconds=%lu secpt_base=%ld\n",
+	       chunks, data_pages, seconds, secpt_base);
 
 	t0 = now_ms();
 	qs.active[Q_VCPU] = nr_vcpus;
@@ -1259,7 +1270,7 @@ int main(int argc, char *argv[])
 	pthread_create(&extra_t, NULL, extra_thread, NULL);
 
 	sleep(seconds);
-	stop_helpers = 1;
+	WRITE_ONCE(stop_helpers, 1);
 	pthread_join(memslot_t, NULL);
 	pthread_join(quota_t, NULL);
 	pthread_join(checker_t, NULL);
@@ -1306,15 +1317,12 @@ int main(int argc, char *argv[])
 		quiesce_end();
 	}
 
-	stop_vcpus = 1;
+	WRITE_ONCE(stop_vcpus, 1);
 	for (i = 0; i < nr_vcpus; i++)
 		pthread_join(vt[i], NULL);
 
 	verify_guest_memory(st);
-	check_policy_counters("main VM", policy);
-	printf("main VM: mmu_cache_miss=%lu mmu_shadow_zapped=%lu mmu_recycled=%lu\n",
-	       vm_get_stat(vm, "mmu_cache_miss"), vm_get_stat(vm, "mmu_shadow_zapped"),
-	       vm_get_stat(vm, "mmu_recycled"));
+	report_main_vm(policy);
 
 	for (i = 0; i < nr_vcpus; i++) {
 		if (cnt.vcpu_rounds[i] < min_rounds)
@@ -1345,9 +1353,11 @@ int main(int argc, char *argv[])
 
 	printf("final: quota %lu: %ld in use; quota %lu: grew to %ld, %ld after %d drop_caches\n",
 	       quota, used, max_quota, used_grown, used_dropped, drops_needed);
-	printf("  vcpus: rounds min %lu; guest ops %lu reads-verified %lu writes %lu maps %lu unmaps %lu re-points %lu unmapped-probes %lu cr3-switches %lu\n",
-	       min_rounds, tot_ops, tot_reads, tot_writes, tot_maps, tot_unmaps,
-	       tot_repoints, tot_probes, tot_switches);
+	printf("  vcpus: rounds min %lu; guest ops %lu reads-verified %lu ",
+	       min_rounds, tot_ops, tot_reads);
+	printf("writes %lu maps %lu unmaps %lu re-points %lu ",
+	       tot_writes, tot_maps, tot_unmaps, tot_repoints);
+	printf("unmapped-probes %lu cr3-switches %lu\n", tot_probes, tot_switches);
 	printf("  accounting: SecPageTables base %ld pages, peak %ld, after teardown %ld\n",
 	       secpt_base, secpt_max, secpt_base + left);
 
