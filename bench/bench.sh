@@ -39,7 +39,8 @@
 #   BENCH_MEM       L1 memory (default 2G); BENCH_L1_VCPUS (default 2)
 #   BENCH_ACCEL     auto | tcg | kvm (as run-guest.sh --accel)
 #   BENCH_APPEND    extra kernel parameters for the bench boots, e.g.
-#                   "kvm.shadow_evict_wait_us=0" (experiments)
+#                   "kvm.shadow_evict_wait_us=0", or "bench_hog=1" for a
+#                   busy loop beside every run (experiments)
 #   BENCH_NO_BUILD=1  use the kernel and guest image as they are (no rebuild)
 #   BENCH_NO_SIM=1    skip the simulator and the report (development only)
 #   BENCH_OUT       where the report goes (default bench/results)

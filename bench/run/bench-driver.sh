@@ -17,6 +17,9 @@
 #   bench_policies  fifo,clock,sharded
 #   bench_hot_pct   10              bench_hot_hit_pct 90
 #   bench_deadline  SECONDS         start no run after this long: fail
+#   bench_hog       0               busy loops run beside every run, for
+#                                   experiments on what a busy CPU next to
+#                                   the benchmark VM costs it (BENCH_APPEND)
 #
 # Loop: for rep in 1..reps, for each seed, for each cell (pattern x vcpus x
 # quota), for each policy in an order rotated by rep (interleaved, so noise hits the
@@ -33,7 +36,7 @@ say() { echo "guest: bench: $*" >/dev/console; echo "$*"; }
 die() { say "ERROR: $*"; exit 2; }
 
 patterns= vcpus= quotas= regions= steps= warmup= reps= seed= policies=
-hot_pct=10 hot_hit_pct=90 deadline=86400
+hot_pct=10 hot_hit_pct=90 deadline=86400 hog=0
 for w in $(cat /proc/cmdline); do
 	case "$w" in
 	bench_patterns=*) patterns=${w#*=} ;;
@@ -48,6 +51,7 @@ for w in $(cat /proc/cmdline); do
 	bench_hot_pct=*) hot_pct=${w#*=} ;;
 	bench_hot_hit_pct=*) hot_hit_pct=${w#*=} ;;
 	bench_deadline=*) deadline=${w#*=} ;;
+	bench_hog=*) hog=${w#*=} ;;
 	esac
 done
 for k in patterns vcpus quotas regions steps warmup reps seed policies; do
@@ -63,7 +67,18 @@ ncells=$(( $(list "$patterns" | wc -w) * $(list "$vcpus" | wc -w) * $(list "$quo
 total=$((reps * ncells * npol))
 say "matrix: patterns=$patterns vcpus=$vcpus quotas=$quotas regions=$regions steps=$steps warmup=$warmup reps=$reps seed=$seed policies=$policies: $total runs"
 
+case $hog in '' | *[!0-9]*) die "bench_hog=$hog: want a number of busy loops" ;; esac
 shadow_bench --header-only >"$OUT" || die "shadow_bench --header-only failed"
+hogs=
+i=0
+while [ "$i" -lt "$hog" ]; do
+	(while :; do :; done) &
+	hogs="$hogs $!"
+	i=$((i + 1))
+done
+# shellcheck disable=SC2086 # a list of pids
+trap '[ -z "$hogs" ] || kill $hogs' EXIT
+[ -z "$hogs" ] || say "$hog busy loop(s) beside the runs:$hogs"
 t0=$(date +%s)
 n=0 fails=0
 rep=1
