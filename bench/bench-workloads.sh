@@ -323,7 +323,7 @@ salvage() {
 tboot=0
 run=$wb/run-${out##*/}
 res=$run/results
-rm -rf "$run" "$run"-resume[0-9]* "$run"-perf[12]
+rm -rf "$run" "$run"-resume[0-9]* "$run"-perf[123]
 skip=0 restarts=0 last=$run
 until l1_boot "$last" "$policies" "$quotas" "$vcpus" "$reps" 0 $skip; do
 	[ "$died" = 1 ] && [ $restarts -lt "$restarts_max" ] || die "$why"
@@ -352,7 +352,8 @@ if [ "$perf" = 1 ]; then
 	mkdir -p "$res/perf"
 	# Two retries, for the TCG failure above (an L1 stalls now and then in
 	# its first L2 boot, which is all a perf boot makes); every try is
-	# reported.
+	# reported. Only L1's own failures are retried: a failure at a layer
+	# inside L1 (L2 boot, workload, perf) would fail again the same way.
 	for try in 1 2 3; do
 		if l1_boot "$run-perf$try" "$policies" "$lastq" "$lastv" 1 1; then
 			cp "$run-perf$try"/results/perf/* "$res/perf/"
@@ -361,6 +362,7 @@ if [ "$perf" = 1 ]; then
 		fi
 		info "perf boot $try failed: $why"
 		echo "perf_boot_try_$try=failed: $why" >>"$res/perf/tries-failed.txt"
+		[ "$died" = 1 ] || die "$why"
 		[ $try = 3 ] && die "$why (all three tries)"
 	done
 fi

@@ -49,13 +49,21 @@ expect() {
 expect l1-boot console.log
 expect l2-boot 'results/runs/1/l2-console.txt'
 expect workload 'results/runs/1/l2/l2.log'
-# perf has an L1 boot of its own, tried three times: the log of the try
-# that failed at the perf layer (the first, unless L1 stalled or died in
-# it by itself, which is tolerated and reported).
+# perf has an L1 boot of its own, tried again only when L1 stalls or dies
+# in it: the log of the try that failed at the perf layer (the first,
+# unless L1 stalled or died in it by itself, which is tolerated and
+# reported); that failure ends the tries.
 expect perf '../run-break-perf-perf[123]/results/runs/1/perf.log' --perf 1
 tries=$B/workloads/run-break-perf/results/perf/tries-failed.txt
 if grep -q '^perf_boot_try_[12]=failed: layer l1' "$tries" 2>/dev/null; then
 	echo "note: WL_BREAK=perf: genuine L1 failure(s) before the injected one: $(grep '^perf_boot_try_[12]=failed: layer l1' "$tries" | tr '\n' ' ')"
+fi
+n=$((n + 1))
+if [ "$(grep -c '=failed: layer perf' "$tries" 2>/dev/null)" = 1 ] && tail -n 1 "$tries" | grep -q '=failed: layer perf'; then
+	echo "ok: WL_BREAK=perf: the failure at the perf layer ended the tries"
+else
+	fail=$((fail + 1))
+	echo "FAIL: WL_BREAK=perf: the tries did not end at the failure at the perf layer: $(tr '\n' ' ' <"$tries" 2>/dev/null)"
 fi
 # survive HOOK WANT ARGS...: L1 dies or hangs after its first run (the
 # driver's hook); the run fails over with a message containing WANT, the
