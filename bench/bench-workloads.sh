@@ -229,7 +229,8 @@ l1_boot() {
 	t=$(now)
 	set +e
 	# The watchdog: L1 also hangs now and then under TCG (a CPU stops
-	# taking interrupts: RCU stall warnings, no L2 boot ends). Kill its
+	# taking interrupts: RCU stall warnings), or L2 stops early in its
+	# boot while L1 runs on; either way no L2 boot ends. Kill its
 	# QEMU (the one that writes this run's results port) when no L2 boot
 	# ended within the limit (--stall S, counted from L1's start; under
 	# auto, $stall_boot for L1 to start the driver, then stall_limit());
