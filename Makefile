@@ -164,8 +164,8 @@ checkpatch: kernel-tree
 	@rc=0; for f in $$(cd kernel/src && find . -type f -name '*.[ch]' | sed 's|^\./||'); do \
 		(cd $(KSRC) && perl scripts/get_maintainer.pl --no-git --no-git-fallback --sections -f $$f) | \
 			grep -qx 'KERNEL VIRTUAL MACHINE FOR X86 (KVM/x86)' || { echo "$$f: no KVM/x86 MAINTAINERS entry covers it"; rc=1; }; done; \
-	for p in $$(grep -v '^#' kernel/patches/series); do \
-		out=$$(perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree --ignore FILE_PATH_CHANGES - < kernel/patches/$$p) || rc=1; \
+	for p in $$(for d in kernel/patches/*/; do grep -v '^#' $$d/series | sed "s|^|$$d|"; done); do \
+		out=$$(perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree --ignore FILE_PATH_CHANGES - < $$p) || rc=1; \
 		echo "$$p: $$(echo "$$out" | grep ^total:)"; echo "$$out" | grep -E -A3 "^(ERROR|WARNING|CHECK):" || true; done; \
 	for f in $$(cd kernel/src && find . -name '*.[ch]'); do \
 		out=$$(perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree -f kernel/src/$$f) || rc=1; \

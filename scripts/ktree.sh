@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The patched kernel tree under build/src/linux, as a git repository:
 #   commit "pristine" : Debian's linux-source-6.12, untouched (tag pristine)
-#   one commit per patch in kernel/patches/series                (branch work)
+#   one commit per patch of kernel/patches/*/series, posting by posting (branch work)
 # The patches carry the new files too (mmu/shadow_evict.c enters with its
 # first user and grows with each policy).  kernel/src holds those files as
 # the series leaves them, for the userspace build (concurrency-tests/);
@@ -11,8 +11,13 @@
 # ktree.sh export      write the tree's commits back to kernel/patches and the
 #                      new files' final versions back to kernel/src
 # ktree.sh series DIR  write the standalone series (new files included) to DIR:
-#                      one folder per kernel/patches/covers/*.cover, each with
-#                      its cover letter, checked to rebuild the tree exactly
+#                      one folder per posting, each with its cover letter and
+#                      [PATCH n/N] subjects, checked to rebuild the tree exactly
+#
+# kernel/patches holds one folder per posting (a series sent on its own),
+# applied in name order: its cover letter ("cover", whose "Patches:" line
+# names the patch numbers that belong to it), its "series" file and its
+# patches, numbered across the postings (0001, 0002, ...).
 # ktree.sh status      say what the tree holds and its base
 # ktree.sh rebase [DEB] move kernel/BASE's pin (make rebase; see rebase())
 set -euo pipefail
@@ -28,15 +33,29 @@ want_stamp() {
 	(cd "$TOP/kernel" && find patches src -type f -print0 | sort -z | xargs -0 -r sha1sum) | sha1sum | cut -d' ' -f1
 }
 
+# The postings (folders of kernel/patches), in the order they apply.
+postings() {
+	local d
+	for d in "$TOP"/kernel/patches/*/; do
+		[ -f "$d/cover" ] || die "kernel/patches/$(basename "$d") has no cover letter ('cover')"
+		basename "$d"
+	done
+}
+
+# The series, as POSTING/PATCH paths under kernel/patches, in order; with
+# POSTING, that posting's only.
 series_patches() {
-	local p
-	while read -r p; do
-		p=${p%%#*}
-		p=${p//[[:space:]]/}
-		[ -n "$p" ] || continue
-		[ -f "$TOP/kernel/patches/$p" ] || die "kernel/patches/series names '$p', which does not exist"
-		echo "$p"
-	done <"$TOP/kernel/patches/series"
+	local d p
+	for d in ${1:-$(postings)}; do
+		[ -f "$TOP/kernel/patches/$d/series" ] || die "kernel/patches/$d has no series file"
+		while read -r p; do
+			p=${p%%#*}
+			p=${p//[[:space:]]/}
+			[ -n "$p" ] || continue
+			[ -f "$TOP/kernel/patches/$d/$p" ] || die "kernel/patches/$d/series names '$p', which does not exist"
+			echo "$d/$p"
+		done <"$TOP/kernel/patches/$d/series"
+	done
 }
 
 src_files() { (cd "$TOP/kernel/src" && find . -type f ! -name .gitkeep | sed 's|^\./||' | sort); }
@@ -121,7 +140,7 @@ unpack_base() {
 	G tag pristine
 }
 
-# apply_series: branch 'work' = pristine + kernel/patches/series, or fail
+# apply_series: branch 'work' = pristine + every posting's series, or fail
 # (status 1, the tree left at pristine) naming the patch that does not apply.
 apply_series() {
 	local p list
@@ -279,7 +298,7 @@ check_src() {
 }
 
 export_tree() {
-	local f n p
+	local f n p d prev=0 first last
 	[ -d "$KSRC/.git" ] || die "no kernel tree yet; run 'make kernel-tree'"
 	dirty && die "$KSRC has uncommitted edits; commit them in the tree first (git -C $KSRC commit)"
 	G merge-base --is-ancestor pristine HEAD || die "HEAD no longer builds on the 'pristine' tag"
@@ -291,58 +310,87 @@ export_tree() {
 	for f in $(src_files); do
 		G cat-file -e "HEAD:$f" 2>/dev/null || rm -f "$TOP/kernel/src/$f"
 	done
-	# Patches: every commit after 'pristine', new files included.
-	rm -f "$TOP"/kernel/patches/*.patch
+	# Patches: every commit after 'pristine', new files included, each
+	# into the posting whose cover names its number.
+	for d in $(postings); do
+		rm -f "$TOP/kernel/patches/$d"/*.patch
+		printf '# Patches of this posting, applied in order after those of the postings before it.\n' >"$TOP/kernel/patches/$d/series"
+	done
 	n=0
-	printf '# Patches applied, in order, on the pristine tree that kernel/BASE pins.\n' >"$TOP/kernel/patches/series"
 	for c in $(G rev-list --reverse pristine..HEAD); do
 		G diff --quiet "$c^" "$c" && die "commit $(G log -1 --format='%h %s' "$c") changes nothing"
 		n=$((n + 1))
-		p=$(G format-patch -1 --no-signature --zero-commit --start-number $n -o "$TOP/kernel/patches" "$c")
+		d=$(posting_of "$n")
+		p=$(G format-patch -1 --no-signature --zero-commit --start-number $n -o "$TOP/kernel/patches/$d" "$c")
 		# Blank context lines become empty lines, which git am/apply read
 		# as empty context: checkpatch run on a git-tracked *.patch checks
 		# it as a source file and flags the lone space as trailing
 		# whitespace.
 		perl -i -pe '$d = 1 if /^diff --git /; s/^ $// if $d' "$p"
-		echo "${p##*/}" >>"$TOP/kernel/patches/series"
+		echo "${p##*/}" >>"$TOP/kernel/patches/$d/series"
+	done
+	# Postings must stay contiguous: each applies after the ones before it.
+	for d in $(postings); do
+		first=$(series_patches "$d" | head -1) last=$(series_patches "$d" | tail -1)
+		[ -n "$first" ] || die "posting $d has no patch (its cover's Patches: line names none of the tree's commits)"
+		first=${first#*/} last=${last#*/}
+		[ "$((10#${first%%-*}))" = $((prev + 1)) ] ||
+			die "posting $d starts at ${first%%-*}, not at $((prev + 1)): postings apply in name order, so their numbers must follow on"
+		prev=$((10#${last%%-*}))
 	done
 	echo "$(want_stamp) $(G rev-parse HEAD)" >"$STAMP"
 	info "exported $n patch(es) and $(src_files | wc -l) new file(s) to kernel/"
 }
 
-# The patch files a cover's "Patches:" line names: NNNN or NNNN-MMMM.
-cover_patches() {
-	local spec=$1 w a b p
+# Does the "Patches:" spec SPEC (NNNN or NNNN-MMMM words) name patch N?
+spec_has() {
+	local spec=$1 n=$2 w
 	for w in $spec; do
 		case $w in
-		*-*) a=${w%-*} b=${w#*-}
-			for p in $(series_patches); do
-				[ "${p%%-*}" -ge "$((10#$a))" ] 2>/dev/null && [ "$((10#${p%%-*}))" -le "$((10#$b))" ] && echo "$p"
-			done ;;
-		*) for p in $(series_patches); do [ "${p%%-*}" = "$w" ] && echo "$p"; done ;;
+		*-*) [ "$n" -ge "$((10#${w%-*}))" ] && [ "$n" -le "$((10#${w#*-}))" ] && return 0 ;;
+		*) [ "$n" = "$((10#$w))" ] && return 0 ;;
 		esac
 	done
-	return 0	# the last test above may have been false: not an error
+	return 1
 }
 
-# Standalone series for git am, one folder per kernel/patches/covers/*.cover,
-# in name order, each with a cover letter (0000) and [PATCH n/N] subjects;
-# then checked: applied in that order onto a pristine tree, they give
-# exactly the tree that kernel/ describes.
+# The posting whose cover names patch number N; exactly one must.
+posting_of() {
+	local n=$1 d spec found=
+	for d in $(postings); do
+		spec=$(sed -n 's/^Patches: *//p' "$TOP/kernel/patches/$d/cover")
+		[ -n "$spec" ] || die "kernel/patches/$d/cover has no 'Patches:' line"
+		if spec_has "$spec" "$n"; then
+			[ -z "$found" ] || die "patch $n is named by the covers of both $found and $d"
+			found=$d
+		fi
+	done
+	[ -n "$found" ] || die "no posting's cover names patch $n (add it to a 'Patches:' line in kernel/patches/*/cover)"
+	echo "$found"
+}
+
+# Standalone series for git am, one folder per posting, in name order, each
+# with a cover letter (0000) and [PATCH n/N] subjects; then checked: applied
+# in that order onto a pristine tree, they give exactly the tree that
+# kernel/ describes.
 standalone_series() {
 	local out=$1 cover name spec list n total i p dst chk
 	prepare
 	mkdir -p "$out"
 	out=$(cd "$out" && pwd)	# git runs in the tree: make it absolute
 	rm -rf "$out"/*/ "$out"/*.patch
-	ls "$TOP"/kernel/patches/covers/*.cover >/dev/null 2>&1 || die "no kernel/patches/covers/*.cover"
-	for cover in "$TOP"/kernel/patches/covers/*.cover; do
-		name=$(basename "$cover" .cover)
+	for name in $(postings); do
+		cover=$TOP/kernel/patches/$name/cover
 		spec=$(sed -n 's/^Patches: *//p' "$cover")
 		[ -n "$spec" ] || die "$cover has no 'Patches:' line"
-		list=$(cover_patches "$spec")
+		list=$(series_patches "$name")
 		total=$(wc -w <<<"$list")
-		[ "$total" -gt 0 ] || die "$cover names no patch of kernel/patches/series"
+		[ "$total" -gt 0 ] || die "kernel/patches/$name/series names no patch"
+		# The cover's Patches: line and the series file agree.
+		for p in $list; do
+			p=${p#*/}
+			spec_has "$spec" "$((10#${p%%-*}))" || die "kernel/patches/$name/series has $p, which its cover's 'Patches: $spec' does not name"
+		done
 		mkdir -p "$out/$name"
 		{
 			printf 'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n'
@@ -354,17 +402,12 @@ standalone_series() {
 		i=0
 		for p in $list; do
 			i=$((i + 1))
-			dst=$(printf '%s/%04d-%s' "$out/$name" "$i" "${p#*-}")
+			dst=$(printf '%s/%04d-%s' "$out/$name" "$i" "${p#*/*-}")
 			cp "$TOP/kernel/patches/$p" "$dst"
 			sed -i "0,/^Subject: \[PATCH\]/s//Subject: [PATCH $i\/$total]/" "$dst"
 		done
 		n=$(find "$out/$name" -name '[0-9]*.patch' ! -name '0000-*' | wc -l)
 		info "wrote $name: cover letter + $n patch(es)"
-	done
-	# Every patch of kernel/patches/series is in exactly one series.
-	for p in $(series_patches); do
-		[ "$(for c in "$TOP"/kernel/patches/covers/*.cover; do cover_patches "$(sed -n 's/^Patches: *//p' "$c")"; done | grep -cx "$p")" = 1 ] ||
-			die "kernel/patches/$p is not in exactly one cover's Patches: line"
 	done
 	chk=$BUILD/src/linux-series-check
 	G worktree remove --force "$chk" >/dev/null 2>&1 || rm -rf "$chk"

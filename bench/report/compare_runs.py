@@ -4,7 +4,8 @@
     python3 bench/report/compare_runs.py OLD_RUNS_CSV NEW_RUNS_CSV \
         [--patterns loop,phase,private] [--policies clock,sharded] [--limit 5]
 
-e.g. the committed run before patches 0018-0019 against the one after:
+e.g. the committed run before the probation and laps-of-credit patches
+(0025-0026) against the one after:
 
     python3 bench/report/compare_runs.py <(git show bf2bac2:bench/results/runs.csv) \
         bench/results/runs.csv

@@ -1,7 +1,7 @@
 /*
  * SPIN model of the sharded shadow-page eviction protocol
  * (SE_POLICY_SHARDED in kernel/src/arch/x86/kvm/mmu/shadow_evict.c as of
- * commit 663a9b6: the sharded protocol of patch 0010, without probation
+ * commit 663a9b6: the sharded protocol of patches 0015-0017, without probation
  * and laps of credit; design/DESIGN.md §5, §6, §7.1 and §11).
  * Run it with design/model/check.sh; what it shows: design/model/README.md.
  *
@@ -154,7 +154,7 @@
  * Deliberately broken variants (check.sh requires SPIN to reject each, on
  * the property named):
  *  -DBROKEN_HAND_SHARING   phase 2 steps the shards' hands for one lap
- *      (s->nr steps each), as the core did before patch 0015, "assuming
+ *      (s->nr steps each), as the core first did, "assuming
  *      only zaps move the hands".  The worker's collect moves them too,
  *      under the shard lock alone: {R, C}, hand at R; phase 2 takes R; the
  *      worker steps over C; phase 2 takes R again; nothing zapped:
@@ -778,7 +778,7 @@ end_f:
 		:: zapped < 1 && s < NS ->
 			SAY("@@ direct phase 2 on shard %d\n", s);
 #ifdef BROKEN_HAND_SHARING
-			/* pre-0015: one lap of the shared hand per shard */
+			/* as first written: one lap of the shared hand per shard */
 			steps = snr[s];
 			do
 			:: zapped < 1 && steps > 0 ->
