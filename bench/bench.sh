@@ -41,6 +41,10 @@
 #   BENCH_APPEND    extra kernel parameters for the bench boots, e.g.
 #                   "kvm.shadow_evict_wait_us=0", or "bench_hog=1" for a
 #                   busy loop beside every run (experiments)
+#   BENCH_LS_APPEND extra kernel parameters for the lockstat boot only, e.g.
+#                   "bench_lockdump=1" for the lock_stat blocks of mmu_lock
+#                   and the eviction core's spinlocks after every run
+#                   (results/lock_stat.txt in the lockstat boot's folder)
 #   BENCH_NO_BUILD=1  use the kernel and guest image as they are (no rebuild)
 #   BENCH_NO_SIM=1    skip the simulator and the report (development only)
 #   BENCH_OUT       where the report goes (default bench/results)
@@ -129,6 +133,7 @@ boot_matrix() {
 	append+=" bench_steps=$steps bench_warmup=$warmup bench_reps=$nreps bench_seed=$seed"
 	append+=" bench_policies=$policies bench_hot_pct=$hot_pct bench_hot_hit_pct=$hot_hit_pct"
 	append+=" bench_deadline=$deadline ${BENCH_APPEND:-}"
+	[ "$flavor" != lockstat ] || append+=" ${BENCH_LS_APPEND:-}"
 	t0=$(now)
 	set +e
 	"$TOP/scripts/run-guest.sh" --flavor "$flavor" --suite bench --vcpus "$l1_vcpus" --mem "$mem" \

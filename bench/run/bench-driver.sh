@@ -20,6 +20,12 @@
 #   bench_hog       0               busy loops run beside every run, for
 #                                   experiments on what a busy CPU next to
 #                                   the benchmark VM costs it (BENCH_APPEND)
+#   bench_lockdump  0               1: after each run, append the lock_stat
+#                                   blocks of mmu_lock and of the eviction
+#                                   core's spinlocks (shard, ready, shards
+#                                   locks) to /results/lock_stat.txt, headed
+#                                   by the run's cell; lockstat flavor only
+#                                   (BENCH_APPEND)
 #
 # Loop: for rep in 1..reps, for each seed, for each cell (pattern x vcpus x
 # quota), for each policy in an order rotated by rep (interleaved, so noise hits the
@@ -36,7 +42,7 @@ say() { echo "guest: bench: $*" >/dev/console; echo "$*"; }
 die() { say "ERROR: $*"; exit 2; }
 
 patterns= vcpus= quotas= regions= steps= warmup= reps= seed= policies=
-hot_pct=10 hot_hit_pct=90 deadline=86400 hog=0
+hot_pct=10 hot_hit_pct=90 deadline=86400 hog=0 lockdump=0
 for w in $(cat /proc/cmdline); do
 	case "$w" in
 	bench_patterns=*) patterns=${w#*=} ;;
@@ -52,6 +58,7 @@ for w in $(cat /proc/cmdline); do
 	bench_hot_hit_pct=*) hot_hit_pct=${w#*=} ;;
 	bench_deadline=*) deadline=${w#*=} ;;
 	bench_hog=*) hog=${w#*=} ;;
+	bench_lockdump=*) lockdump=${w#*=} ;;
 	esac
 done
 for k in patterns vcpus quotas regions steps warmup reps seed policies; do
@@ -68,6 +75,9 @@ total=$((reps * ncells * npol))
 say "matrix: patterns=$patterns vcpus=$vcpus quotas=$quotas regions=$regions steps=$steps warmup=$warmup reps=$reps seed=$seed policies=$policies: $total runs"
 
 case $hog in '' | *[!0-9]*) die "bench_hog=$hog: want a number of busy loops" ;; esac
+case $lockdump in 0 | 1) ;; *) die "bench_lockdump=$lockdump: want 0 or 1" ;; esac
+[ "$lockdump" = 0 ] || [ -r /proc/lock_stat ] ||
+	die "bench_lockdump=1 needs /proc/lock_stat (CONFIG_LOCK_STAT: the lockstat flavor)"
 shadow_bench --header-only >"$OUT" || die "shadow_bench --header-only failed"
 hogs=
 i=0
@@ -116,6 +126,15 @@ while [ "$rep" -le "$reps" ]; do
 					nl=$(printf '%s' "$row" | grep -c '')
 					if [ $rc = 0 ] && [ "$nl" = 1 ]; then
 						echo "$row" >>"$OUT"
+						# shadow_bench cleared the statistics when its
+						# run began. Several classes are named &s->lock
+						# (the PIC's too): a block's contention points
+						# say whose it is.
+						[ "$lockdump" = 0 ] || {
+							echo "=== rep $rep seed $sd $pat v=$nv q=$q $pol"
+							awk '/^ *[^ ]+: / && !b { b = ($1 ~ /mmu_lock|^&s->lock|ready_lock|shards_lock/) }
+								b { print } /^\.\.\.\./ { b = 0 }' /proc/lock_stat
+						} >>/results/lock_stat.txt
 						grep '^shadow_bench:' /tmp/err
 						# pf_taken is the 11th column.
 						say "[$n/$total ${el}s] rep $rep seed $sd $pat v=$nv q=$q $pol: pf_taken=$(echo "$row" | cut -d, -f11) (${dt}s)"
