@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Per-cell lock statistics from a lockstat boot run with bench_lockdump=1.
 
-usage: lockdump.py LOCK_STAT_TXT [--csv OUT]
+usage: lockdump.py LOCK_STAT_TXT[.gz] [--csv OUT]
 
 LOCK_STAT_TXT is the results/lock_stat.txt that bench/run/bench-driver.sh
 appends to after every run: a "=== rep R seed S PATTERN v=V q=Q POLICY" line,
@@ -21,6 +21,7 @@ the boot, never with other boots.
 """
 import argparse
 import csv
+import gzip
 import re
 import statistics
 import sys
@@ -33,6 +34,8 @@ COLS = ["con_bounces", "contentions", "wait_min", "wait_max", "wait_total",
 HEAD = re.compile(r"^=== rep (\d+) seed (\d+) (\S+) v=(\d+) q=(\d+) (\S+)$")
 CLASS = re.compile(r"^\s*(\S+):\s+(.*)$")
 POINT = re.compile(r"^\s*(\S+)\s+(\d+)\s+\[<[0-9a-f]+>\]\s+(\S+)")
+# The classes the driver means to keep (it may keep a neighbour or two).
+WANT = re.compile(r"mmu_lock|^&s->lock|ready_lock|shards_lock")
 
 
 def parse(path):
@@ -44,6 +47,9 @@ def parse(path):
         if block is None:
             return
         name, vals = block
+        if not WANT.search(name):
+            block, points = None, []
+            return
         if name.startswith("&s->lock"):
             kind = "shard" if any(p.startswith("se_") for p in points) else None
             acc = locks.setdefault("&s->lock (any)", defaultdict(float))
@@ -60,7 +66,7 @@ def parse(path):
                 acc[k] += v
         block, points = None, []
 
-    with open(path) as f:
+    with (gzip.open(path, "rt") if path.endswith(".gz") else open(path)) as f:
         for line in f:
             line = line.rstrip("\n")
             m = HEAD.match(line)

@@ -132,7 +132,7 @@ while [ "$rep" -le "$reps" ]; do
 						# say whose it is.
 						[ "$lockdump" = 0 ] || {
 							echo "=== rep $rep seed $sd $pat v=$nv q=$q $pol"
-							awk '/^ *[^ ]+: / && !b { b = ($1 ~ /mmu_lock|^&s->lock|ready_lock|shards_lock/) }
+							awk '/^ *[^ ]+: / { b = ($1 ~ /mmu_lock|^&s->lock|ready_lock|shards_lock/) }
 								b { print } /^\.\.\.\./ { b = 0 }' /proc/lock_stat
 						} >>/results/lock_stat.txt
 						grep '^shadow_bench:' /tmp/err
