@@ -13,13 +13,13 @@
 # ktree.sh series DIR  write the standalone series (new files included) to DIR:
 #                      one folder per posting, each with its cover letter and
 #                      [PATCH n/N] subjects, checked to rebuild the tree exactly
+# ktree.sh status      say what the tree holds and its base
+# ktree.sh rebase [DEB] move kernel/BASE's pin (make rebase; see rebase())
 #
 # kernel/patches holds one folder per posting (a series sent on its own),
 # applied in name order: its cover letter ("cover", whose "Patches:" line
 # names the patch numbers that belong to it), its "series" file and its
 # patches, numbered across the postings (0001, 0002, ...).
-# ktree.sh status      say what the tree holds and its base
-# ktree.sh rebase [DEB] move kernel/BASE's pin (make rebase; see rebase())
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -311,7 +311,12 @@ export_tree() {
 		G cat-file -e "HEAD:$f" 2>/dev/null || rm -f "$TOP/kernel/src/$f"
 	done
 	# Patches: every commit after 'pristine', new files included, each
-	# into the posting whose cover names its number.
+	# into the posting whose cover names its number.  Every number must
+	# have its posting before any file is removed.
+	n=$(G rev-list --count pristine..HEAD)
+	for ((f = 1; f <= n; f++)); do
+		posting_of "$f" >/dev/null
+	done
 	for d in $(postings); do
 		rm -f "$TOP/kernel/patches/$d"/*.patch
 		printf '# Patches of this posting, applied in order after those of the postings before it.\n' >"$TOP/kernel/patches/$d/series"
