@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sharded against clock, kernel by kernel: what each mechanism is worth.
 
-    python3 bench/report/shares.py LABEL=RUNS_CSV [LABEL=RUNS_CSV ...]
+    python3 bench/report/shares.py [--p99] LABEL=RUNS_CSV [LABEL=RUNS_CSV ...]
 
 Each RUNS_CSV is one boot of a kernel (the series, or the series with one
 mechanism reverted: bench/variants/) that ran clock and sharded side by
@@ -14,7 +14,8 @@ median over clock's, with the 95 % bootstrap interval report.py uses, for
   refault  mmu_cache_miss
 and sharded's own direct (fault-path) evictions as a share of all it
 evicted (evict_direct_zapped / mmu_shadow_zapped),
-and its waits.  Ratios within one boot cancel the day's speed of the
+and its waits; with --p99, also the 99th percentile of the touch
+latency (touch_p99_cyc, lower is better).  Ratios within one boot cancel the day's speed of the
 machine; compare kernels by their ratios, not their raw figures.
 """
 import csv
@@ -46,7 +47,8 @@ def load(path):
                    "refault": float(r["mmu_cache_miss"]),
                    "direct": float(r["evict_direct_zapped"]),
                    "zapped": float(r["mmu_shadow_zapped"]),
-                   "waits": float(r["evict_waits"])}
+                   "waits": float(r["evict_waits"]),
+                   "p99": float(r.get("touch_p99_cyc") or 0)}
             key = (r["pattern"], int(r["vcpus"]), int(r["quota"]))
             cells.setdefault(key, {}).setdefault(r["policy"], []).append(row)
     return cells
@@ -73,13 +75,16 @@ def direct_share(cell):
 
 
 def main(argv):
+    p99 = "--p99" in argv
+    argv = [a for a in argv if a != "--p99"]
     if not argv or any("=" not in a for a in argv):
         sys.exit(__doc__.strip().splitlines()[2].strip())
     kernels = [(a.split("=", 1)[0], load(a.split("=", 1)[1])) for a in argv]
     keys = sorted(set().union(*(k.keys() for _, k in kernels)))
     print("| cell | kernel | lock, sharded/clock | fault proper | tput, sharded/clock "
-          "| refaults, sharded/clock | sharded direct | sharded waits |")
-    print("|---|---|---|---|---|---|---:|---:|")
+          "| refaults, sharded/clock | sharded direct | sharded waits |" +
+          (" p99 touch, sharded/clock |" if p99 else ""))
+    print("|---|---|---|---|---|---|---:|---:|" + ("---|" if p99 else ""))
     for key in keys:
         for label, cells in kernels:
             cell = cells.get(key)
@@ -89,7 +94,7 @@ def main(argv):
             waits = f"{statistics.median(r['waits'] for r in w):.0f}" if w else ""
             print(f"| {key[0]} {key[1]}v q{key[2]} | {label} | {ratio(cell, 'lock')} "
                   f"| {ratio(cell, 'fault')} | {ratio(cell, 'tput')} | {ratio(cell, 'refault')} | {direct_share(cell)} "
-                  f"| {waits} |")
+                  f"| {waits} |" + (f" {ratio(cell, 'p99')} |" if p99 else ""))
     return 0
 
 
