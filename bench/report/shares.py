@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sharded against clock, kernel by kernel: what each mechanism is worth.
 
-    python3 bench/report/shares.py [--p99] LABEL=RUNS_CSV [LABEL=RUNS_CSV ...]
+    python3 bench/report/shares.py [--p99] [--worker] LABEL=RUNS_CSV [LABEL=RUNS_CSV ...]
 
 Each RUNS_CSV is one boot of a kernel (the series, or the series with one
 mechanism reverted: bench/variants/) that ran clock and sharded side by
@@ -15,7 +15,9 @@ median over clock's, with the 95 % bootstrap interval report.py uses, for
 and sharded's own direct (fault-path) evictions as a share of all it
 evicted (evict_direct_zapped / mmu_shadow_zapped),
 and its waits; with --p99, also the 99th percentile of the touch
-latency (touch_p99_cyc, lower is better).  Ratios within one boot cancel the day's speed of the
+latency (touch_p99_cyc, lower is better); with --worker, the CPU time of
+sharded's worker over the measured phase, in CPUs (worker_cpu_ns /
+measure_ns; the L1 guest of the 2-core VM has 2).  Ratios within one boot cancel the day's speed of the
 machine; compare kernels by their ratios, not their raw figures.
 """
 import csv
@@ -48,7 +50,9 @@ def load(path):
                    "direct": float(r["evict_direct_zapped"]),
                    "zapped": float(r["mmu_shadow_zapped"]),
                    "waits": float(r["evict_waits"]),
-                   "p99": float(r.get("touch_p99_cyc") or 0)}
+                   "p99": float(r.get("touch_p99_cyc") or 0),
+                   "worker": (float(r["worker_cpu_ns"]) / float(r["measure_ns"])
+                              if r.get("worker_cpu_ns") and float(r["measure_ns"]) else None)}
             key = (r["pattern"], int(r["vcpus"]), int(r["quota"]))
             cells.setdefault(key, {}).setdefault(r["policy"], []).append(row)
     return cells
@@ -74,17 +78,23 @@ def direct_share(cell):
     return f"{100 * statistics.median(vals):.1f} %" if vals else ""
 
 
+def worker_cpus(cell):
+    vals = [r["worker"] for r in cell.get("sharded", []) if r["worker"] is not None]
+    return f"{statistics.median(vals):.2f}" if vals else "-"
+
+
 def main(argv):
-    p99 = "--p99" in argv
-    argv = [a for a in argv if a != "--p99"]
+    p99, worker = "--p99" in argv, "--worker" in argv
+    argv = [a for a in argv if a not in ("--p99", "--worker")]
     if not argv or any("=" not in a for a in argv):
         sys.exit(__doc__.strip().splitlines()[2].strip())
     kernels = [(a.split("=", 1)[0], load(a.split("=", 1)[1])) for a in argv]
     keys = sorted(set().union(*(k.keys() for _, k in kernels)))
     print("| cell | kernel | lock, sharded/clock | fault proper | tput, sharded/clock "
           "| refaults, sharded/clock | sharded direct | sharded waits |" +
-          (" p99 touch, sharded/clock |" if p99 else ""))
-    print("|---|---|---|---|---|---|---:|---:|" + ("---|" if p99 else ""))
+          (" p99 touch, sharded/clock |" if p99 else "") +
+          (" sharded worker, CPUs |" if worker else ""))
+    print("|---|---|---|---|---|---|---:|---:|" + ("---|" if p99 else "") + ("---:|" if worker else ""))
     for key in keys:
         for label, cells in kernels:
             cell = cells.get(key)
@@ -94,7 +104,8 @@ def main(argv):
             waits = f"{statistics.median(r['waits'] for r in w):.0f}" if w else ""
             print(f"| {key[0]} {key[1]}v q{key[2]} | {label} | {ratio(cell, 'lock')} "
                   f"| {ratio(cell, 'fault')} | {ratio(cell, 'tput')} | {ratio(cell, 'refault')} | {direct_share(cell)} "
-                  f"| {waits} |" + (f" {ratio(cell, 'p99')} |" if p99 else ""))
+                  f"| {waits} |" + (f" {ratio(cell, 'p99')} |" if p99 else "") +
+                  (f" {worker_cpus(cell)} |" if worker else ""))
     return 0
 
 
