@@ -70,15 +70,18 @@ def line_min(root):
 
 def line_fault_path(root):
     path2 = "bench/results/summary.csv"
-    two = [direct_share(p["sharded"]) for p in cells(load(os.path.join(root, path2))).values()]
+    two_v = {}
+    for (_, v, _), p in cells(load(os.path.join(root, path2))).items():
+        two_v.setdefault(v, []).append(direct_share(p["sharded"]))
+    two = ", ".join(f"{span(s, pct)} % at {v}" for v, s in sorted(two_v.items()))
     by_v = {}
     for f in sorted(glob.glob(os.path.join(root, "bench/results/hosts/16cpu-tcg-0019*/summary.csv"))):
         for (_, v, _), p in cells(load(f)).items():
             if "sharded" in p:
                 by_v.setdefault(v, []).append(direct_share(p["sharded"]))
     many = ", ".join(f"{span(s, pct)} % at {v}" for v, s in sorted(by_v.items()))
-    return (f"off the fault path: sharded evicts {span(two, pct)} % of its pages inside faults "
-            f"on 2 cores ({path2}); on 16 cores {many} vCPUs "
+    return (f"off the fault path: sharded evicts this share of its pages inside faults: "
+            f"on 2 cores {two} vCPUs ({path2}); on 16 cores {many} vCPUs "
             f"(bench/results/hosts/16cpu-tcg-0019*)")
 
 
