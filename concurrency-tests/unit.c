@@ -68,11 +68,27 @@ static void mk(int vcpu, int n, int k)
 	w_unlock(&W);
 }
 
+/*
+ * The scripted tests below build their pages and then reclaim at once.  A
+ * sharded page is judged only a lap of all hands (se_cache.steps) after
+ * its insert; unless a test asks for fresh pages, count a long time as
+ * passed before each reclaim or step, so that every page built so far is
+ * judged as the test means it to be.  t_sharded_new_lap() tests the lap.
+ */
+static bool fresh_pages;
+
+static void age_all(void)
+{
+	if (!fresh_pages)
+		WRITE_ONCE(W.c.steps, READ_ONCE(W.c.steps) + (1UL << 32));
+}
+
 static unsigned long rc(unsigned long nr)
 {
 	unsigned long n;
 	LIST_HEAD(inv);
 
+	age_all();
 	w_lock(&W);
 	n = se_reclaim(&W.c, nr, &inv);
 	w_unlock(&W);
@@ -83,6 +99,7 @@ static unsigned long rb(void)
 {
 	LIST_HEAD(inv);
 
+	age_all();
 	return se_rebalance(&W.c, &inv);
 }
 
@@ -486,6 +503,38 @@ static void t_sharded_idle_found(void)
 	teardown(&W);
 }
 
+/*
+ * A vCPU's ring emptied while the vCPU was descheduled; the pages it builds
+ * when it runs again are all its ring has, so its hand reaches them at
+ * once.  Unused or not, they are not judged before a lap of all hands has
+ * passed since their insert (a single ring would have kept them that long
+ * by position); then they are, like any other page.
+ */
+static void t_sharded_new_lap(void)
+{
+	int i, young = 0;
+
+	setup(&W, SE_POLICY_SHARDED, 2);
+	mk(0, 20, 1);				/* vCPU 0: 0..19, old, unused */
+	age_all();
+	fresh_pages = true;
+	mk(1, 4, 1);				/* vCPU 1 again: 20..23, new */
+	/* The sweep resumes at vCPU 1's ring: its hand reaches them first. */
+	W.c.cursor = P[20]->se.shard;
+	W.c.cursor_left = 0;
+	CHECK(rc(4) == 4, "4 reclaimed");
+	for (i = 0; i < W.nlog; i++)
+		CHECK(W.log[i] < 20, "victim %ld is less than a lap old", W.log[i]);
+	/* A lap of steps later, the new pages are judged too. */
+	WRITE_ONCE(W.c.steps, READ_ONCE(W.c.steps) + W.c.nr_pages);
+	CHECK(rc(17) == 17, "17 reclaimed");
+	for (i = 0; i < W.nlog; i++)
+		young += W.log[i] >= 20;
+	CHECK(young >= 1, "a lap later an unused new page goes (%d)", young);
+	fresh_pages = false;
+	teardown(&W);
+}
+
 static void t_sharded_no_crowding(void)
 {
 	int round, i, n = 0;
@@ -767,6 +816,7 @@ static unsigned long rc_ahead(unsigned long nr, unsigned long ahead)
 	unsigned long n;
 	LIST_HEAD(inv);
 
+	age_all();
 	w_lock(&W);
 	n = se_reclaim_ahead(&W.c, nr, ahead, &inv);
 	w_unlock(&W);
@@ -973,6 +1023,7 @@ int main(void)
 	RUN(t_forced(SE_POLICY_SHARDED));
 	RUN(t_sharded_idle_found());
 	RUN(t_sharded_no_crowding());
+	RUN(t_sharded_new_lap());
 	RUN(t_sharded_revalidate());
 	RUN(t_sharded_late_vcpu());
 	RUN(t_sharded_add());

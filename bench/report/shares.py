@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sharded against clock, kernel by kernel: what each mechanism is worth.
 
-    python3 bench/report/shares.py [--p99] [--worker] LABEL=RUNS_CSV [LABEL=RUNS_CSV ...]
+    python3 bench/report/shares.py [--p99] [--worker] [--switches] LABEL=RUNS_CSV [LABEL=RUNS_CSV ...]
 
 Each RUNS_CSV is one boot of a kernel (the series, or the series with one
 mechanism reverted: bench/variants/) that ran clock and sharded side by
@@ -17,7 +17,11 @@ evicted (evict_direct_zapped / mmu_shadow_zapped),
 and its waits; with --p99, also the 99th percentile of the touch
 latency (touch_p99_cyc, lower is better); with --worker, the CPU time of
 sharded's worker over the measured phase, in CPUs (worker_cpu_ns /
-measure_ns; the L1 guest of the 2-core VM has 2).  Ratios within one boot cancel the day's speed of the
+measure_ns; the L1 guest of the 2-core VM has 2); with --switches, the
+involuntary context switches of all vCPU threads over the measured
+phase (vcpu_invol_switches: preemptions), sharded's median and clock's,
+and sharded's voluntary ones (vcpu_vol_switches: sleeps, e.g. waits for
+room).  Ratios within one boot cancel the day's speed of the
 machine; compare kernels by their ratios, not their raw figures.
 """
 import csv
@@ -52,7 +56,11 @@ def load(path):
                    "waits": float(r["evict_waits"]),
                    "p99": float(r.get("touch_p99_cyc") or 0),
                    "worker": (float(r["worker_cpu_ns"]) / float(r["measure_ns"])
-                              if r.get("worker_cpu_ns") and float(r["measure_ns"]) else None)}
+                              if r.get("worker_cpu_ns") and float(r["measure_ns"]) else None),
+                   "invol": (float(r["vcpu_invol_switches"])
+                             if r.get("vcpu_invol_switches") else None),
+                   "vol": (float(r["vcpu_vol_switches"])
+                           if r.get("vcpu_vol_switches") else None)}
             key = (r["pattern"], int(r["vcpus"]), int(r["quota"]))
             cells.setdefault(key, {}).setdefault(r["policy"], []).append(row)
     return cells
@@ -83,9 +91,16 @@ def worker_cpus(cell):
     return f"{statistics.median(vals):.2f}" if vals else "-"
 
 
+def switches(cell):
+    def med(pol, m):
+        vals = [r[m] for r in cell.get(pol, []) if r[m] is not None]
+        return f"{statistics.median(vals):.0f}" if vals else "-"
+    return f"{med('sharded', 'invol')} ({med('clock', 'invol')}) | {med('sharded', 'vol')}"
+
+
 def main(argv):
-    p99, worker = "--p99" in argv, "--worker" in argv
-    argv = [a for a in argv if a not in ("--p99", "--worker")]
+    p99, worker, sw = "--p99" in argv, "--worker" in argv, "--switches" in argv
+    argv = [a for a in argv if a not in ("--p99", "--worker", "--switches")]
     if not argv or any("=" not in a for a in argv):
         sys.exit(__doc__.strip().splitlines()[2].strip())
     kernels = [(a.split("=", 1)[0], load(a.split("=", 1)[1])) for a in argv]
@@ -93,8 +108,10 @@ def main(argv):
     print("| cell | kernel | lock, sharded/clock | fault proper | tput, sharded/clock "
           "| refaults, sharded/clock | sharded direct | sharded waits |" +
           (" p99 touch, sharded/clock |" if p99 else "") +
-          (" sharded worker, CPUs |" if worker else ""))
-    print("|---|---|---|---|---|---|---:|---:|" + ("---|" if p99 else "") + ("---:|" if worker else ""))
+          (" sharded worker, CPUs |" if worker else "") +
+          (" vCPU preemptions, sharded (clock) | vCPU sleeps, sharded |" if sw else ""))
+    print("|---|---|---|---|---|---|---:|---:|" + ("---|" if p99 else "") + ("---:|" if worker else "") +
+          ("---:|---:|" if sw else ""))
     for key in keys:
         for label, cells in kernels:
             cell = cells.get(key)
@@ -105,7 +122,8 @@ def main(argv):
             print(f"| {key[0]} {key[1]}v q{key[2]} | {label} | {ratio(cell, 'lock')} "
                   f"| {ratio(cell, 'fault')} | {ratio(cell, 'tput')} | {ratio(cell, 'refault')} | {direct_share(cell)} "
                   f"| {waits} |" + (f" {ratio(cell, 'p99')} |" if p99 else "") +
-                  (f" {worker_cpus(cell)} |" if worker else ""))
+                  (f" {worker_cpus(cell)} |" if worker else "") +
+                  (f" {switches(cell)} |" if sw else ""))
     return 0
 
 

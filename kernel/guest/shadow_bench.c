@@ -53,6 +53,10 @@
  * phase (the VM's vhost task, a thread of this process named
  * "kvm-shadow-evict", through its thread CPU clock); empty where the VM has
  * none (fifo, clock, a kernel without the series).
+ * vcpu_vol_switches, vcpu_invol_switches: context switches of the vCPU
+ * threads over the measured phase, summed (getrusage(RUSAGE_THREAD)):
+ * voluntary ones are sleeps (a wait for room, a contended sleeping lock),
+ * involuntary ones preemptions (by other vCPUs, by the worker).
  * evict_waits, evict_wait_ns: sharded faults that found no room while the
  * worker was at work and waited for it (mmu_lock dropped), and how long.
  * mmu_lock_contentions, mmu_lock_wait_ns: from /proc/lock_stat (the
@@ -76,6 +80,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "test_util.h"
@@ -97,7 +102,7 @@
 	"evict_ref_skips,evict_young_skips,evict_wakeups,evict_batches,evict_direct," \
 	"evict_lock_ns,evict_lock_max_ns,evict_direct_lock_ns,evict_direct_zapped," \
 	"fault_lock_ns,evict_readied,evict_ready_stale,evict_waits,evict_wait_ns," \
-	"measure_ns,worker_cpu_ns," \
+	"measure_ns,worker_cpu_ns,vcpu_vol_switches,vcpu_invol_switches," \
 	"touches_per_sec_per_vcpu,touch_p50_cyc,touch_p99_cyc,exit_touches," \
 	"exit_p50_cyc,exit_p99_cyc,mmu_lock_contentions,mmu_lock_wait_ns"
 
@@ -217,6 +222,8 @@ static pthread_barrier_t barrier;	/* the vCPU threads and main */
 static struct timespec t_release;
 static struct kvm_vcpu **vcpus;
 static uint64_t *t_done_ns;		/* per vCPU, from the release */
+/* Per vCPU thread: its voluntary and involuntary context switches, measured phase. */
+static uint64_t (*switches)[2];
 
 static uint64_t ts_ns(const struct timespec *t)
 {
@@ -251,6 +258,7 @@ static void run_until(struct kvm_vcpu *vcpu, uint64_t want, uint64_t stage)
 static void *vcpu_thread(void *arg)
 {
 	struct kvm_vcpu *vcpu = arg;
+	struct rusage ru0, ru1;
 
 	run_until(vcpu, UCALL_SYNC, 1);		/* calibration */
 	pthread_barrier_wait(&barrier);		/* arrived */
@@ -258,8 +266,12 @@ static void *vcpu_thread(void *arg)
 	run_until(vcpu, UCALL_SYNC, 2);		/* warm-up */
 	pthread_barrier_wait(&barrier);		/* arrived */
 	pthread_barrier_wait(&barrier);		/* released */
+	TEST_ASSERT(!getrusage(RUSAGE_THREAD, &ru0), "getrusage: %s", strerror(errno));
 	run_until(vcpu, UCALL_DONE, 0);		/* measured */
 	t_done_ns[vcpu->id] = now_ns() - ts_ns(&t_release);
+	TEST_ASSERT(!getrusage(RUSAGE_THREAD, &ru1), "getrusage: %s", strerror(errno));
+	switches[vcpu->id][0] = ru1.ru_nvcsw - ru0.ru_nvcsw;
+	switches[vcpu->id][1] = ru1.ru_nivcsw - ru0.ru_nivcsw;
 	return NULL;
 }
 
@@ -599,7 +611,7 @@ int main(int argc, char *argv[])
 	uint64_t lat[5];
 	bool have[O_HEADER_ONLY + 1] = { false }, header = false;
 	double rate_sum = 0;
-	uint64_t lock_cont = 0, lock_wait_ns = 0, worker_ns = 0;
+	uint64_t lock_cont = 0, lock_wait_ns = 0, worker_ns = 0, nr_switches[2] = {};
 	bool have_lock_stat;
 	pid_t worker;
 	uint64_t t[7];
@@ -659,7 +671,8 @@ int main(int argc, char *argv[])
 	threads = calloc(params.nr_vcpus, sizeof(*threads));
 	t_done_ns = calloc(params.nr_vcpus, sizeof(*t_done_ns));
 	vcpu_stats = calloc(params.nr_vcpus, sizeof(*vcpu_stats));
-	TEST_ASSERT(vcpus && threads && t_done_ns && vcpu_stats, "out of memory");
+	switches = calloc(params.nr_vcpus, sizeof(*switches));
+	TEST_ASSERT(vcpus && threads && t_done_ns && vcpu_stats && switches, "out of memory");
 
 	/* The library sizes slot 0's page-table pool from npages. */
 	t[0] = now_ns();
@@ -781,6 +794,11 @@ int main(int argc, char *argv[])
 		fprintf(csv, ",%lu", worker_ns);
 	else
 		fprintf(csv, ",");
+	for (i = 0; i < params.nr_vcpus; i++) {
+		nr_switches[0] += switches[i][0];
+		nr_switches[1] += switches[i][1];
+	}
+	fprintf(csv, ",%lu,%lu", nr_switches[0], nr_switches[1]);
 	fprintf(csv, ",%.1f,%lu,%lu,%lu,%lu,%lu",
 		rate_sum / params.nr_vcpus, lat[0], lat[1], lat[2], lat[3], lat[4]);
 	if (have_lock_stat)

@@ -68,6 +68,7 @@ int se_cache_init(struct se_cache *c, enum se_policy policy,
 	c->nr_removed = 0;
 	c->cursor = 0;
 	c->cursor_left = 0;
+	c->steps = 0;
 	return 0;
 }
 
@@ -200,6 +201,8 @@ void se_insert(struct se_cache *c, struct se_page *p, unsigned int shard)
 	if (c->probation)
 		set_bit(SE_PAGE_PROBATION, &p->flags);
 	if (se_sharded(c)) {
+		/* A hint; the sweep reads it only once the page is on the ring. */
+		p->born = READ_ONCE(c->steps);
 		/* Excludes the sweep, which runs without the zap lock. */
 		spin_lock(&s->lock);
 		__se_ring_add(c, s, p);
@@ -329,6 +332,8 @@ static struct se_page *se_hand_step(struct se_cache *c, struct se_shard *s)
 		return __se_hand_step(s);
 	}
 
+	/* Racy count, marked: sweeps step concurrently (se_cache.steps). */
+	WRITE_ONCE(c->steps, READ_ONCE(c->steps) + 1);
 	/*
 	 * O(1) hold, plus the pages inserted since the last step of this
 	 * hand: a vCPU inserting into @s waits only this long.
@@ -399,6 +404,21 @@ static bool se_page_young(struct se_cache *c, struct se_page *p,
 			st->young_skips++;
 		if (c->max_age)
 			se_page_age_step(p, 1, c->max_age);
+		return true;
+	}
+
+	/*
+	 * Sharded: a page is inserted just behind its ring's hand, for a lap
+	 * before its first test; but a vCPU's ring empties while the vCPU is
+	 * descheduled, and the pages it faults back in are then all the ring
+	 * has, so the hand would judge them at its next quantum, before the
+	 * vCPU could use them again.  Give them the lap in steps of all the
+	 * hands instead: until as many steps as there are pages have passed
+	 * since its insert, an unused page is kept.
+	 */
+	if (se_sharded(c) &&
+	    READ_ONCE(c->steps) - p->born < READ_ONCE(c->nr_pages)) {
+		st->age_skips++;
 		return true;
 	}
 

@@ -91,6 +91,11 @@ struct se_page {
 	 * suffices to read it.
 	 */
 	int shard;
+	/*
+	 * SE_POLICY_SHARDED: se_cache.steps when the page was inserted,
+	 * written under the zap lock before the page is on a ring.
+	 */
+	unsigned long born;
 };
 
 struct se_shard {
@@ -116,7 +121,10 @@ struct se_scan_stats {
 	unsigned long ref_skips;
 	/* Kept only because test_and_clear_young() found them young. */
 	unsigned long young_skips;
-	/* Unused, but kept: they spent a lap of credit instead. */
+	/*
+	 * Unused, but kept: they spent a lap of credit instead, or (sharded)
+	 * were inserted less than a lap of all hands ago.
+	 */
 	unsigned long age_skips;
 	/* Cold pages put on the ready list (sharded sweep). */
 	unsigned long readied;
@@ -227,6 +235,15 @@ struct se_cache {
 	/* Where the next sweep resumes, and its quantum left: racy hints. */
 	unsigned int cursor;
 	unsigned long cursor_left;
+
+	/*
+	 * SE_POLICY_SHARDED: hand steps of all sweeps, for se_page.born.  A
+	 * racy count (the worker's sweep and direct reclaim step at once): a
+	 * lost step lengthens a new page's first lap, and a page stamped just
+	 * before a racing write takes the count back is judged as it would
+	 * be without it.
+	 */
+	unsigned long steps;
 };
 
 int se_cache_init(struct se_cache *c, enum se_policy policy,
