@@ -80,7 +80,7 @@ static bool fresh_pages;
 static void age_all(void)
 {
 	if (!fresh_pages)
-		WRITE_ONCE(W.c.steps, READ_ONCE(W.c.steps) + (1UL << 32));
+		atomic_long_add(1L << 32, &W.c.steps);
 }
 
 static unsigned long rc(unsigned long nr)
@@ -526,7 +526,7 @@ static void t_sharded_new_lap(void)
 	for (i = 0; i < W.nlog; i++)
 		CHECK(W.log[i] < 20, "victim %ld is less than a lap old", W.log[i]);
 	/* A lap of steps later, the new pages are judged too. */
-	WRITE_ONCE(W.c.steps, READ_ONCE(W.c.steps) + W.c.nr_pages);
+	atomic_long_add(W.c.nr_pages, &W.c.steps);
 	CHECK(rc(17) == 17, "17 reclaimed");
 	for (i = 0; i < W.nlog; i++)
 		young += W.log[i] >= 20;

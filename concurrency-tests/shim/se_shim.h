@@ -110,6 +110,31 @@ static inline bool test_and_clear_bit(long nr, unsigned long *addr)
 	return __atomic_fetch_and(addr + nr / BITS_PER_LONG, ~m, __ATOMIC_SEQ_CST) & m;
 }
 
+/* atomic_long_t: relaxed like the kernel's non-returning atomics. */
+typedef struct {
+	long counter;
+} atomic_long_t;
+
+static inline long atomic_long_read(const atomic_long_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_long_set(atomic_long_t *v, long i)
+{
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_long_add(long i, atomic_long_t *v)
+{
+	__atomic_fetch_add(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_long_inc(atomic_long_t *v)
+{
+	atomic_long_add(1, v);
+}
+
 /* ---- spinlock.h / lockdep.h ---- */
 typedef struct {
 	pthread_mutex_t m;

@@ -55,8 +55,9 @@
  * none (fifo, clock, a kernel without the series).
  * vcpu_vol_switches, vcpu_invol_switches: context switches of the vCPU
  * threads over the measured phase, summed (getrusage(RUSAGE_THREAD)):
- * voluntary ones are sleeps (a wait for room, a contended sleeping lock),
- * involuntary ones preemptions (by other vCPUs, by the worker).
+ * voluntary ones are sleeps (a sleeping lock, a sleeping wait for room in
+ * a kernel that has one), involuntary ones preemptions (by other vCPUs,
+ * by the worker).
  * evict_waits, evict_wait_ns: sharded faults that found no room while the
  * worker was at work and waited for it (mmu_lock dropped), and how long.
  * mmu_lock_contentions, mmu_lock_wait_ns: from /proc/lock_stat (the

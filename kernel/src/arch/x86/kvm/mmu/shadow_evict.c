@@ -68,7 +68,7 @@ int se_cache_init(struct se_cache *c, enum se_policy policy,
 	c->nr_removed = 0;
 	c->cursor = 0;
 	c->cursor_left = 0;
-	c->steps = 0;
+	atomic_long_set(&c->steps, 0);
 	return 0;
 }
 
@@ -201,8 +201,8 @@ void se_insert(struct se_cache *c, struct se_page *p, unsigned int shard)
 	if (c->probation)
 		set_bit(SE_PAGE_PROBATION, &p->flags);
 	if (se_sharded(c)) {
-		/* A hint; the sweep reads it only once the page is on the ring. */
-		p->born = READ_ONCE(c->steps);
+		/* The sweep reads it only once the page is on the ring. */
+		p->born = atomic_long_read(&c->steps);
 		/* Excludes the sweep, which runs without the zap lock. */
 		spin_lock(&s->lock);
 		__se_ring_add(c, s, p);
@@ -332,8 +332,6 @@ static struct se_page *se_hand_step(struct se_cache *c, struct se_shard *s)
 		return __se_hand_step(s);
 	}
 
-	/* Racy count, marked: sweeps step concurrently (se_cache.steps). */
-	WRITE_ONCE(c->steps, READ_ONCE(c->steps) + 1);
 	/*
 	 * O(1) hold, plus the pages inserted since the last step of this
 	 * hand: a vCPU inserting into @s waits only this long.
@@ -343,6 +341,9 @@ static struct se_page *se_hand_step(struct se_cache *c, struct se_shard *s)
 		se_discard_new(c, s);
 	p = __se_hand_step(s);
 	spin_unlock(&s->lock);
+	/* An empty ring is no step: the sweep passes many of them. */
+	if (p)
+		atomic_long_inc(&c->steps);
 	return p;
 }
 
@@ -417,7 +418,8 @@ static bool se_page_young(struct se_cache *c, struct se_page *p,
 	 * since its insert, an unused page is kept.
 	 */
 	if (se_sharded(c) &&
-	    READ_ONCE(c->steps) - p->born < READ_ONCE(c->nr_pages)) {
+	    (unsigned long)atomic_long_read(&c->steps) - p->born <
+	    READ_ONCE(c->nr_pages)) {
 		st->age_skips++;
 		return true;
 	}

@@ -237,13 +237,11 @@ struct se_cache {
 	unsigned long cursor_left;
 
 	/*
-	 * SE_POLICY_SHARDED: hand steps of all sweeps, for se_page.born.  A
-	 * racy count (the worker's sweep and direct reclaim step at once): a
-	 * lost step lengthens a new page's first lap, and a page stamped just
-	 * before a racing write takes the count back is judged as it would
-	 * be without it.
+	 * SE_POLICY_SHARDED: pages the hands of all sweeps stepped to, for
+	 * se_page.born.  Atomic: the worker's sweep and direct reclaim step
+	 * at once.
 	 */
-	unsigned long steps;
+	atomic_long_t steps;
 };
 
 int se_cache_init(struct se_cache *c, enum se_policy policy,
