@@ -28,6 +28,8 @@
 #   BENCH_VCPUS     vCPU counts of the benchmark VM
 #   BENCH_QUOTAS    shadow-page quotas (KVM_SET_NR_MMU_PAGES), >= 64
 #   BENCH_REGIONS   2 MiB regions per VM (one last-level shadow page each)
+#   BENCH_DENSITY   4 KiB pages mapped and touched per region at each step,
+#                   i.e. present SPTEs per shadow page (1; at most 512)
 #   BENCH_STEPS     measured steps per run, all vCPUs together
 #   BENCH_WARMUP    warm-up steps per run, all vCPUs together
 #   BENCH_REPS      repetitions (>= 3 for a median with min and max)
@@ -129,7 +131,7 @@ fi
 # matrix; fails loudly unless OUT/results/runs.csv has exactly TOTAL rows.
 boot_matrix() {
 	local flavor=$1 out=$2 pats=$3 vcs=$4 qs=$5 nreps=$6 ntotal=$7 append grc runs nrows bad f t0
-	append="bench_patterns=$pats bench_vcpus=$vcs bench_quotas=$qs bench_regions=$regions"
+	append="bench_patterns=$pats bench_vcpus=$vcs bench_quotas=$qs bench_regions=$regions bench_density=$density"
 	append+=" bench_steps=$steps bench_warmup=$warmup bench_reps=$nreps bench_seed=$seed"
 	append+=" bench_policies=$policies bench_hot_pct=$hot_pct bench_hot_hit_pct=$hot_hit_pct"
 	append+=" bench_deadline=$deadline ${BENCH_APPEND:-}"

@@ -11,6 +11,8 @@
 #     vcpus        BENCH_VCPUS         1,2,4,8,16
 #     quotas       BENCH_QUOTAS        96,160
 #     regions      BENCH_REGIONS       512
+#     density      BENCH_DENSITY       1 (4 KiB pages mapped and touched per
+#                                      region: present SPTEs per shadow page)
 #     steps        BENCH_STEPS         20000
 #     warmup       BENCH_WARMUP        10000
 #     reps         BENCH_REPS          3
@@ -28,7 +30,7 @@
 # bench_matrix_warn: warn about a matrix that runs but makes a weak report.
 # bench_matrix_count LIST: the number of items of a comma-separated list.
 
-BENCH_MATRIX_VARS="patterns vcpus quotas regions steps warmup reps seed policies hot_pct hot_hit_pct ls_patterns ls_vcpus ls_quotas ls_reps"
+BENCH_MATRIX_VARS="patterns vcpus quotas regions density steps warmup reps seed policies hot_pct hot_hit_pct ls_patterns ls_vcpus ls_quotas ls_reps"
 
 bench_matrix_fail() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 
@@ -41,7 +43,7 @@ bench_matrix_env() {
 
 bench_matrix_read() {
 	local patterns_d=hotcold,hotscan,loop,phase,private vcpus_d=1,2,4,8,16 quotas_d=96,160
-	local regions_d=512 steps_d=20000 warmup_d=10000 reps_d=3 seed_d=1,2,3
+	local regions_d=512 density_d=1 steps_d=20000 warmup_d=10000 reps_d=3 seed_d=1,2,3
 	local policies_d=fifo,clock,sharded hot_pct_d=10 hot_hit_pct_d=90
 	local ls_patterns_d=hotcold,hotscan ls_vcpus_d=1,4,16 ls_quotas_d=96 ls_reps_d=3
 	local kv v v_d env
@@ -73,7 +75,7 @@ bench_matrix_check() {
 		bench_matrix_env $v
 		[[ ${!v} =~ ^[a-z0-9]+(,[a-z0-9]+)*$ ]] || bench_matrix_fail "$env='${!v}': want a comma-separated list"
 	done
-	for v in regions steps warmup reps hot_pct hot_hit_pct ls_reps; do
+	for v in regions density steps warmup reps hot_pct hot_hit_pct ls_reps; do
 		bench_matrix_env $v
 		[[ ${!v} =~ ^[0-9]+$ ]] || bench_matrix_fail "$env='${!v}': want a non-negative integer"
 	done
@@ -109,6 +111,7 @@ bench_matrix_check() {
 		[[ $x =~ ^[0-9]+$ ]] || bench_matrix_fail "BENCH_SEEDS: '$x' is not a non-negative integer"
 	done
 	[ "$regions" -ge 1 ] && [ "$regions" -le 65536 ] || bench_matrix_fail "BENCH_REGIONS wants 1..65536, got $regions"
+	[ "$density" -ge 1 ] && [ "$density" -le 512 ] || bench_matrix_fail "BENCH_DENSITY wants 1..512 (pages of a 2 MiB region), got $density"
 	[ "$reps" -ge 1 ] || bench_matrix_fail "BENCH_REPS wants >= 1, got $reps"
 	[ "$ls_reps" -ge 1 ] || bench_matrix_fail "BENCH_LS_REPS wants >= 1, got $ls_reps"
 	[ "$hot_pct" -ge 1 ] && [ "$hot_pct" -le 100 ] || bench_matrix_fail "BENCH_HOT_PCT wants 1..100, got $hot_pct"

@@ -144,7 +144,7 @@ boot() {
 	local flavor=$1 deadline=$2 d=$work/$1 cmdline qrc t0 rc
 	mkdir -p "$d/results"
 	cmdline="console=ttyS0 panic=-1 oops=panic kvm_amd.npt=0 kvm_intel.ept=0 kvm.tdp_mmu=0 suite=bench"
-	cmdline+=" bench_patterns=$3 bench_vcpus=$4 bench_quotas=$5 bench_regions=$regions"
+	cmdline+=" bench_patterns=$3 bench_vcpus=$4 bench_quotas=$5 bench_regions=$regions bench_density=$density"
 	cmdline+=" bench_steps=$steps bench_warmup=$warmup bench_reps=$6 bench_seed=$seed"
 	cmdline+=" bench_policies=$policies bench_hot_pct=$hot_pct bench_hot_hit_pct=$hot_hit_pct"
 	cmdline+=" bench_deadline=$deadline"

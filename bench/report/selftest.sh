@@ -357,5 +357,29 @@ else
 	ok
 fi
 
+# zap_profile.py: a clock run of 10 zapped pages, 640 leaves, children
+# 300 us, parents 10, unsync 0, rest 20, flush 40, free 30 (10 pages in
+# 2 commits), evicting 8 pages in 800 us: per page 64 leaves, 30/1/0/2/4/3
+# us, zap 40 us, hold 100 us, 5 pages a commit.  A second, slower run
+# (everything doubled but counts) makes the median the mean of the two.
+# A run without the variant (zap_pages 0) is skipped.
+mkdir -p "$T/zap"
+{
+	echo "rep,policy,pattern,vcpus,quota,density,mmu_recycled,evict_lock_ns,zap_pages,zap_leaves,zap_unsync_ns,zap_children_ns,zap_parents_ns,zap_rest_ns,zap_flushes,zap_flush_ns,zap_free_ns"
+	echo "1,clock,hotcold,16,96,64,8,800000,10,640,0,300000,10000,20000,2,40000,30000"
+	echo "2,clock,hotcold,16,96,64,8,1600000,10,640,0,600000,20000,40000,2,80000,60000"
+	echo "3,clock,hotcold,16,96,64,8,1600000,0,0,0,0,0,0,0,0,0"
+} >"$T/zap/runs.csv"
+out=$("$PY" zap_profile.py "k=$T/zap/runs.csv")
+eq "zap_profile row" "$(grep '| clock |' <<<"$out" | tr -d ' ')" \
+	"|k|hotcold|64|16|96|clock|2|64|45.0|1.5|0.0|3.0|6.0|4.5|60.0|150.0|5.0|"
+echo "rep,policy,pattern,vcpus,quota,mmu_recycled,evict_lock_ns,zap_pages" >"$T/zap/none.csv"
+echo "1,clock,hotcold,16,96,8,800000,0" >>"$T/zap/none.csv"
+if out=$("$PY" zap_profile.py "k=$T/zap/none.csv" 2>&1); then
+	bad "zap_profile accepted a CSV without zap columns"
+else
+	eq "zap_profile refuses a CSV without zap columns" "${out%%(*}" "zap_profile.py: $T/zap/none.csv has no row with zap_* columns "
+fi
+
 echo "$([ $fail = 0 ] && echo PASS || echo FAIL): report self-test, $n checks, $fail failed"
 [ $fail = 0 ]

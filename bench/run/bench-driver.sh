@@ -8,6 +8,7 @@
 #   bench_vcpus     1,4,16          vCPUs of the benchmark VM
 #   bench_quotas    96,160          KVM_SET_NR_MMU_PAGES, >= 64
 #   bench_regions   256             2 MiB regions in the VM
+#   bench_density   1               4 KiB pages mapped and touched per region
 #   bench_steps     24000           measured steps per run, all vCPUs
 #                                   together (each vCPU: steps / vcpus)
 #   bench_warmup    12000           warm-up steps per run, likewise split
@@ -42,13 +43,14 @@ say() { echo "guest: bench: $*" >/dev/console; echo "$*"; }
 die() { say "ERROR: $*"; exit 2; }
 
 patterns= vcpus= quotas= regions= steps= warmup= reps= seed= policies=
-hot_pct=10 hot_hit_pct=90 deadline=86400 hog=0 lockdump=0
+density=1 hot_pct=10 hot_hit_pct=90 deadline=86400 hog=0 lockdump=0
 for w in $(cat /proc/cmdline); do
 	case "$w" in
 	bench_patterns=*) patterns=${w#*=} ;;
 	bench_vcpus=*) vcpus=${w#*=} ;;
 	bench_quotas=*) quotas=${w#*=} ;;
 	bench_regions=*) regions=${w#*=} ;;
+	bench_density=*) density=${w#*=} ;;
 	bench_steps=*) steps=${w#*=} ;;
 	bench_warmup=*) warmup=${w#*=} ;;
 	bench_reps=*) reps=${w#*=} ;;
@@ -118,7 +120,7 @@ while [ "$rep" -le "$reps" ]; do
 					echo "$pol" >"$PARAM" || die "cannot set kvm.shadow_evict=$pol"
 					got=$(cat "$PARAM")
 					[ "$got" = "$pol" ] || die "kvm.shadow_evict reads '$got' after writing '$pol'"
-					args="--rep $rep --pattern $pat --vcpus $nv --regions $regions --quota $q --warmup $w --steps $s --seed $sd --hot-pct $hot_pct --hot-hit-pct $hot_hit_pct"
+					args="--rep $rep --pattern $pat --vcpus $nv --regions $regions --density $density --quota $q --warmup $w --steps $s --seed $sd --hot-pct $hot_pct --hot-hit-pct $hot_hit_pct"
 					r0=$(date +%s)
 					row=$(timeout 900 shadow_bench $args 2>/tmp/err)
 					rc=$?

@@ -47,12 +47,12 @@ got=$(comm -13 <(compgen -v | sort) <(. bench/matrix.sh; compgen -v | sort) | tr
 check "variables that sourcing sets" "[$got]" "[BENCH_MATRIX_VARS ]"
 
 # ---- defaults ----
-quick="patterns=hotcold,hotscan,loop,phase,private vcpus=1,2,4,8,16 quotas=96,160 regions=512 steps=20000 warmup=10000 reps=3 seed=1,2,3 policies=fifo,clock,sharded hot_pct=10 hot_hit_pct=90 ls_patterns=hotcold,hotscan ls_vcpus=1,4,16 ls_quotas=96 ls_reps=3 "
+quick="patterns=hotcold,hotscan,loop,phase,private vcpus=1,2,4,8,16 quotas=96,160 regions=512 density=1 steps=20000 warmup=10000 reps=3 seed=1,2,3 policies=fifo,clock,sharded hot_pct=10 hot_hit_pct=90 ls_patterns=hotcold,hotscan ls_vcpus=1,4,16 ls_quotas=96 ls_reps=3 "
 check "defaults" "$(matrix --)" "$quick"
 check "defaults, a caller's own" "$(matrix -- patterns=loop ls_quotas=96,160)" \
-	"patterns=loop vcpus=1,2,4,8,16 quotas=96,160 regions=512 steps=20000 warmup=10000 reps=3 seed=1,2,3 policies=fifo,clock,sharded hot_pct=10 hot_hit_pct=90 ls_patterns=hotcold,hotscan ls_vcpus=1,4,16 ls_quotas=96,160 ls_reps=3 "
+	"patterns=loop vcpus=1,2,4,8,16 quotas=96,160 regions=512 density=1 steps=20000 warmup=10000 reps=3 seed=1,2,3 policies=fifo,clock,sharded hot_pct=10 hot_hit_pct=90 ls_patterns=hotcold,hotscan ls_vcpus=1,4,16 ls_quotas=96,160 ls_reps=3 "
 check "BENCH_* beat a caller's default" "$(matrix BENCH_PATTERNS=phase BENCH_LS_QUOTAS=200 -- patterns=loop ls_quotas=96,160)" \
-	"patterns=phase vcpus=1,2,4,8,16 quotas=96,160 regions=512 steps=20000 warmup=10000 reps=3 seed=1,2,3 policies=fifo,clock,sharded hot_pct=10 hot_hit_pct=90 ls_patterns=hotcold,hotscan ls_vcpus=1,4,16 ls_quotas=200 ls_reps=3 "
+	"patterns=phase vcpus=1,2,4,8,16 quotas=96,160 regions=512 density=1 steps=20000 warmup=10000 reps=3 seed=1,2,3 policies=fifo,clock,sharded hot_pct=10 hot_hit_pct=90 ls_patterns=hotcold,hotscan ls_vcpus=1,4,16 ls_quotas=200 ls_reps=3 "
 check "BENCH_SEED stands in for BENCH_SEEDS" "$(matrix BENCH_SEED=7 --)" " seed=7 "
 check "BENCH_SEEDS before BENCH_SEED" "$(matrix BENCH_SEEDS=4,5,6 BENCH_SEED=7 --)" " seed=4,5,6 "
 check "an empty BENCH_* takes the default" "$(matrix BENCH_VCPUS= --)" " vcpus=1,2,4,8,16 "
@@ -80,6 +80,9 @@ refuse "BENCH_REGIONS='-1': want a non-negative integer" BENCH_REGIONS=-1
 refuse "BENCH_WARMUP='1k': want a non-negative integer" BENCH_WARMUP=1k
 refuse "BENCH_REGIONS wants 1..65536, got 0" BENCH_REGIONS=0
 refuse "BENCH_REGIONS wants 1..65536, got 65537" BENCH_REGIONS=65537
+refuse "BENCH_DENSITY wants 1..512 (pages of a 2 MiB region), got 0" BENCH_DENSITY=0
+refuse "BENCH_DENSITY wants 1..512 (pages of a 2 MiB region), got 513" BENCH_DENSITY=513
+refuse "BENCH_DENSITY='x': want a non-negative integer" BENCH_DENSITY=x
 refuse "BENCH_REPS wants >= 1, got 0" BENCH_REPS=0
 refuse "BENCH_LS_REPS wants >= 1, got 0" BENCH_LS_REPS=0
 refuse "BENCH_LS_REPS='three': want a non-negative integer" BENCH_LS_REPS=three
@@ -125,7 +128,7 @@ out=$(runkit)
 check "kit, bench matrix" "$out" "bench boot: hotcold,hotscan x vcpus 1,2,4,8,16 x quotas 96,160 x seeds 1,2,3 x 3 reps x fifo,clock,sharded;"
 check "kit, lockstat matrix" "$out" "lockstat boot: hotcold,hotscan x vcpus 1,4,16 x quotas 96,160 x seeds 1,2,3 x 3 reps x fifo,clock,sharded;"
 check "kit, the cmdline" "$(tar -xzOf "$tmp/out/shadow-evict-results-t.tar.gz" shadow-evict-results-t/bench/cmdline.txt 2>&1)" \
-	"bench_patterns=hotcold,hotscan bench_vcpus=1,2,4,8,16 bench_quotas=96,160 bench_regions=512 bench_steps=20000 bench_warmup=10000 bench_reps=3 bench_seed=1,2,3 bench_policies=fifo,clock,sharded bench_hot_pct=10 bench_hot_hit_pct=90"
+	"bench_patterns=hotcold,hotscan bench_vcpus=1,2,4,8,16 bench_quotas=96,160 bench_regions=512 bench_density=1 bench_steps=20000 bench_warmup=10000 bench_reps=3 bench_seed=1,2,3 bench_policies=fifo,clock,sharded bench_hot_pct=10 bench_hot_hit_pct=90"
 check "kit, BENCH_*" "$(runkit BENCH_PATTERNS=loop BENCH_LS_QUOTAS=128 BENCH_SEED=9)" "lockstat boot: hotcold,hotscan x vcpus 1,4,16 x quotas 128 x seeds 9 x 3 reps"
 check "kit refuses" "$(runkit BENCH_LS_REPS=0)" "run.sh: error: BENCH_LS_REPS wants >= 1, got 0"
 check "kit refuses, its own options" "$(env "$kit/run.sh" --time soon 2>&1)" "run.sh: error: --time 'soon': want a non-negative integer"

@@ -7,7 +7,7 @@
  *
  *   shadow_bench --pattern P --vcpus N --regions R --quota Q --warmup W
  *                --steps S --seed X [--hot-pct 10] [--hot-hit-pct 90]
- *                [--rep K] [--header]
+ *                [--density D] [--rep K] [--header]
  *   shadow_bench --header-only
  *
  * Guest memory: R regions of 2 MiB from GPA (== GVA) 4 GiB, in one memslot;
@@ -18,6 +18,11 @@
  * step, the region drawn by bench/common/bench_pattern.h (the same code the
  * simulator replays), so after warm-up a fault on a region means its shadow
  * page was evicted.
+ * With --density D (default 1) a region maps its first D 4 KiB pages and a
+ * step touches word v of each, so its shadow page holds D present SPTEs
+ * (a refault costs D faults); the pages map a pool of data pages (see
+ * POOL_PAGES), and touches_per_sec_per_vcpu and the touch latencies count
+ * steps.
  *
  * Phases, every vCPU in its own thread:
  *   1. calibration, without a quota (KVM's default, far above R): vCPU v
@@ -64,6 +69,14 @@
  * lockstat kernel flavor only; empty otherwise), cleared before the
  * measured phase: contended acquisitions of the mmu_lock class (read and
  * write) and the total time spent waiting for it, by anyone, for any reason.
+ * density: D above.  zap_*: where the zap's mmu_lock time goes, from VM
+ * stats only a kernel with the bench variant zap-profile has (0 elsewhere),
+ * over every shadow page zapped in the measured phase: pages prepared,
+ * present leaf SPTEs dropped, ns in mmu_zap_unsync_children(), in
+ * kvm_mmu_page_unlink_children() (the walk over 512 SPTEs with each
+ * present one's teardown), in kvm_mmu_unlink_parents(), in the rest of the
+ * prepare (write tracking, lists, accounting), and per commit: commits,
+ * ns in the remote TLB flush, ns freeing (or queueing for RCU).
  *
  * Afterwards the host replays the trace (same generator) and checks that
  * every touched word holds exactly the number of touches the trace made:
@@ -105,10 +118,23 @@
 	"fault_lock_ns,evict_readied,evict_ready_stale,evict_waits,evict_wait_ns," \
 	"measure_ns,worker_cpu_ns,vcpu_vol_switches,vcpu_invol_switches," \
 	"touches_per_sec_per_vcpu,touch_p50_cyc,touch_p99_cyc,exit_touches," \
-	"exit_p50_cyc,exit_p99_cyc,mmu_lock_contentions,mmu_lock_wait_ns"
+	"exit_p50_cyc,exit_p99_cyc,mmu_lock_contentions,mmu_lock_wait_ns," \
+	"density,zap_pages,zap_leaves,zap_unsync_ns,zap_children_ns,zap_parents_ns," \
+	"zap_rest_ns,zap_flushes,zap_flush_ns,zap_free_ns"
 
 /* Shared with the guest (sync_global_to_guest). */
 static struct bp_params params;
+/* 4 KiB pages mapped, and touched at every step, per region. */
+static uint32_t density = 1;
+/*
+ * Data pages behind the regions' 4 KiB mappings when density > 1: page k
+ * of region r maps pool page (r * density + k) % pool_pages, so the host's
+ * memory stays bounded and each data page is mapped by a few SPTEs (its
+ * rmap a short chain), as in a guest; with density 1 each region keeps its
+ * own page at its own address.
+ */
+#define POOL_PAGES	65536
+static uint32_t pool_pages;
 
 /*
  * Measured-phase touch latency per vCPU, in TSC cycles: bucket 4 * k + f
@@ -151,8 +177,23 @@ static uint64_t lat_quantile(const uint64_t *h, uint64_t n, double q)
 
 static inline void touch(uint32_t region, uint64_t vcpu)
 {
-	(*(volatile uint64_t *)(REGION_BASE + region * REGION_SIZE +
-				vcpu * WORD_STRIDE))++;
+	uint32_t k;
+
+	for (k = 0; k < density; k++)
+		(*(volatile uint64_t *)(REGION_BASE + region * REGION_SIZE +
+					k * PAGE_SIZE + vcpu * WORD_STRIDE))++;
+}
+
+/* Where page @k of region @r lives: the index of its data page ... */
+static uint64_t data_page(uint32_t r, uint32_t k)
+{
+	return density == 1 ? r : ((uint64_t)r * density + k) % pool_pages;
+}
+
+/* ... and that data page's guest physical address. */
+static uint64_t data_gpa(uint64_t page)
+{
+	return REGION_BASE + page * (density == 1 ? REGION_SIZE : PAGE_SIZE);
 }
 
 static void guest_code(uint64_t vcpu)
@@ -337,6 +378,17 @@ static const char *const vm_stat_names[S_NR_VM] = {
 	"mmu_evict_waits", "mmu_evict_wait_ns",
 };
 static const char *const vcpu_stat_names[] = { "pf_taken" };
+/*
+ * Where the zap's mmu_lock time goes: stats only a kernel built with the
+ * bench variant zap-profile has (0 elsewhere), printed last.
+ */
+enum { Z_NR = 9 };
+static const char *const zap_stat_names[Z_NR] = {
+	"mmu_zap_pages", "mmu_zap_leaves", "mmu_zap_unsync_ns",
+	"mmu_zap_children_ns", "mmu_zap_parents_ns", "mmu_zap_rest_ns",
+	"mmu_zap_flushes", "mmu_zap_flush_ns", "mmu_zap_free_ns",
+};
+static struct statset zap_stats;
 
 static struct statset vm_stats, *vcpu_stats;
 
@@ -535,7 +587,7 @@ static void usage(const char *name, const char *why)
 	fprintf(stderr,
 		"usage: %s --pattern hotcold|hotscan|loop|phase|private --vcpus N --regions R\n"
 		"          --quota Q --warmup W --steps S --seed X [--hot-pct 10] [--hot-hit-pct 90]\n"
-		"          [--rep K] [--header]\n"
+		"          [--density D] [--rep K] [--header]\n"
 		"       %s --header-only\n", name, name);
 	exit(2);
 }
@@ -558,12 +610,14 @@ static uint64_t arg_u64(const char *opt, const char *s, uint64_t min, uint64_t m
 /* The host's replay of the trace: what every touched word must hold. */
 static void verify_memory(struct kvm_vm *vm)
 {
-	uint32_t n = params.nr_regions, v, r;
-	uint64_t *want, i, bad = 0;
+	uint32_t n = params.nr_regions, v, r, k;
+	uint64_t *want, *cnt, i, j, bad = 0;
+	uint64_t nr_data = density == 1 ? n : pool_pages;
 	struct bp_stream s;
 
 	want = calloc((size_t)n * params.nr_vcpus, sizeof(*want));
-	TEST_ASSERT(want, "out of memory");
+	cnt = calloc((size_t)nr_data * params.nr_vcpus, sizeof(*cnt));
+	TEST_ASSERT(want && cnt, "out of memory");
 	for (v = 0; v < params.nr_vcpus; v++) {
 		for (r = v; r < n; r += params.nr_vcpus)
 			want[(size_t)r * params.nr_vcpus + v]++;
@@ -574,27 +628,35 @@ static void verify_memory(struct kvm_vm *vm)
 			want[(size_t)r * params.nr_vcpus + v]++;
 		}
 	}
+	/* Every touch of a region adds one to its pages' data pages. */
 	for (r = 0; r < n; r++)
+		for (k = 0; k < density; k++)
+			for (v = 0; v < params.nr_vcpus; v++)
+				cnt[data_page(r, k) * params.nr_vcpus + v] +=
+					want[(size_t)r * params.nr_vcpus + v];
+	for (j = 0; j < nr_data; j++)
 		for (v = 0; v < params.nr_vcpus; v++) {
-			uint64_t gpa = REGION_BASE + r * REGION_SIZE + v * WORD_STRIDE;
+			uint64_t gpa = data_gpa(j) + v * WORD_STRIDE;
 			uint64_t got = *(uint64_t *)addr_gpa2hva(vm, gpa);
 
-			if (got != want[(size_t)r * params.nr_vcpus + v] && bad++ < 5)
-				fprintf(stderr, "region %u vCPU %u: word holds %lu, the trace touched it %lu times\n",
-					r, v, got, want[(size_t)r * params.nr_vcpus + v]);
+			if (got != cnt[j * params.nr_vcpus + v] && bad++ < 5)
+				fprintf(stderr, "data page %lu vCPU %u: word holds %lu, the trace touched it %lu times\n",
+					j, v, got, cnt[j * params.nr_vcpus + v]);
 		}
 	TEST_ASSERT(!bad, "%lu words of guest memory disagree with the trace", bad);
+	free(cnt);
 	free(want);
 }
 
 int main(int argc, char *argv[])
 {
-	enum { O_PATTERN = 1, O_VCPUS, O_REGIONS, O_QUOTA, O_WARMUP, O_STEPS,
+	enum { O_PATTERN = 1, O_VCPUS, O_REGIONS, O_DENSITY, O_QUOTA, O_WARMUP, O_STEPS,
 	       O_SEED, O_HOT_PCT, O_HOT_HIT_PCT, O_REP, O_HEADER, O_HEADER_ONLY };
 	static const struct option opts[] = {
 		{ "pattern", required_argument, NULL, O_PATTERN },
 		{ "vcpus", required_argument, NULL, O_VCPUS },
 		{ "regions", required_argument, NULL, O_REGIONS },
+		{ "density", required_argument, NULL, O_DENSITY },
 		{ "quota", required_argument, NULL, O_QUOTA },
 		{ "warmup", required_argument, NULL, O_WARMUP },
 		{ "steps", required_argument, NULL, O_STEPS },
@@ -608,6 +670,7 @@ int main(int argc, char *argv[])
 		{ 0 }
 	};
 	uint64_t quota = 0, rep = 0, before[S_NR_VM + 1], after[S_NR_VM + 1];
+	uint64_t zap_before[Z_NR] = {}, zap_after[Z_NR] = {};
 	uint64_t calib[S_NR_VM + 1], overhead, used, npages, max_done = 0;
 	uint64_t lat[5];
 	bool have[O_HEADER_ONLY + 1] = { false }, header = false;
@@ -640,6 +703,7 @@ int main(int argc, char *argv[])
 			break;
 		case O_VCPUS: params.nr_vcpus = arg_u64("vcpus", optarg, 1, MAX_VCPUS); break;
 		case O_REGIONS: params.nr_regions = arg_u64("regions", optarg, 1, 65536); break;
+		case O_DENSITY: density = arg_u64("density", optarg, 1, REGION_SIZE / PAGE_SIZE); break;
 		/* Not range-checked here: KVM's refusal is the check. */
 		case O_QUOTA: quota = arg_u64("quota", optarg, 1, 1ULL << 31); break;
 		case O_WARMUP: params.warmup = arg_u64("warmup", optarg, 0, 1ULL << 40); break;
@@ -682,28 +746,38 @@ int main(int argc, char *argv[])
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, REGION_BASE,
 				    SLOT, npages, 0);
 	/*
-	 * Map only the page each region's touches hit, with a 4 KiB mapping:
-	 * still one guest page table, hence one last-level shadow page, per
-	 * region, without the 512 PTE writes per region a full map costs (a
-	 * second per VM under TCG) and without PTE prefetch on faults.
+	 * Map only the pages each region's touches hit (the first @density),
+	 * with 4 KiB mappings: one guest page table, hence one last-level
+	 * shadow page, per region, holding @density present SPTEs once
+	 * touched, without the 512 PTE writes per region a full map costs (a
+	 * second per VM under TCG).
 	 */
+	pool_pages = 0;
+	if (density > 1)
+		pool_pages = (uint64_t)params.nr_regions * density < POOL_PAGES ?
+			     params.nr_regions * density : POOL_PAGES;
 	for (i = 0; i < params.nr_regions; i++) {
-		uint64_t gpa = REGION_BASE + i * REGION_SIZE;
+		uint32_t k;
 
-		virt_pg_map(vm, gpa, gpa);
-		/*
-		 * Back the page now: the guest's faults then measure the
-		 * shadow MMU, not the host allocating and zeroing memory.
-		 */
-		memset(addr_gpa2hva(vm, gpa), 0, PAGE_SIZE);
+		for (k = 0; k < density; k++)
+			virt_pg_map(vm, REGION_BASE + i * REGION_SIZE + k * PAGE_SIZE,
+				    data_gpa(data_page(i, k)));
 	}
+	/*
+	 * Back the data pages now: the guest's faults then measure the
+	 * shadow MMU, not the host allocating and zeroing memory.
+	 */
+	for (i = 0; i < (density == 1 ? params.nr_regions : pool_pages); i++)
+		memset(addr_gpa2hva(vm, data_gpa(i)), 0, PAGE_SIZE);
 	sync_global_to_guest(vm, params);
+	sync_global_to_guest(vm, density);
 	for (i = 0; i < params.nr_vcpus; i++) {
 		TEST_ASSERT(vcpus[i]->id == i, "vCPU %u has id %u", i, vcpus[i]->id);
 		vcpu_args_set(vcpus[i], 1, (uint64_t)i);
 	}
 
 	statset_open(&vm_stats, vm_get_stats_fd(vm), vm_stat_names, S_NR_VM);
+	statset_open(&zap_stats, vm_get_stats_fd(vm), zap_stat_names, Z_NR);
 	for (i = 0; i < params.nr_vcpus; i++)
 		statset_open(&vcpu_stats[i], vcpu_get_stats_fd(vcpus[i]), vcpu_stat_names, 1);
 	TEST_ASSERT(vm_stats.desc[S_MISS] && vm_stats.desc[S_ZAPPED] &&
@@ -755,12 +829,14 @@ int main(int argc, char *argv[])
 	if (worker)
 		worker_ns = thread_cpu_ns(worker);
 	snapshot(before, params.nr_vcpus);
+	statset_add(&zap_stats, zap_before);
 	clock_gettime(CLOCK_MONOTONIC, &t_release);
 	pthread_barrier_wait(&barrier);
 
 	for (i = 0; i < params.nr_vcpus; i++)
 		pthread_join(threads[i], NULL);
 	snapshot(after, params.nr_vcpus);
+	statset_add(&zap_stats, zap_after);
 	if (worker)
 		worker_ns = thread_cpu_ns(worker) - worker_ns;
 	if (have_lock_stat)
@@ -803,9 +879,13 @@ int main(int argc, char *argv[])
 	fprintf(csv, ",%.1f,%lu,%lu,%lu,%lu,%lu",
 		rate_sum / params.nr_vcpus, lat[0], lat[1], lat[2], lat[3], lat[4]);
 	if (have_lock_stat)
-		fprintf(csv, ",%lu,%lu\n", lock_cont, lock_wait_ns);
+		fprintf(csv, ",%lu,%lu", lock_cont, lock_wait_ns);
 	else
-		fprintf(csv, ",,\n");
+		fprintf(csv, ",,");
+	fprintf(csv, ",%u", density);
+	for (i = 0; i < Z_NR; i++)
+		fprintf(csv, ",%lu", zap_after[i] - zap_before[i]);
+	fprintf(csv, "\n");
 	TEST_ASSERT(!fclose(csv), "writing the row: %s", strerror(errno));
 
 	kvm_vm_free(vm);
