@@ -20,7 +20,8 @@
  * page was evicted.
  * With --density D (default 1) a region maps its first D 4 KiB pages and a
  * step touches word v of each, so its shadow page holds D present SPTEs
- * (a refault costs D faults); the pages map a pool of data pages (see
+ * (a refault costs up to D faults, about D / 8 with KVM's prefetch of
+ * neighbouring guest PTEs); the pages map a pool of data pages (see
  * POOL_PAGES), and touches_per_sec_per_vcpu and the touch latencies count
  * steps.
  *
