@@ -11,7 +11,9 @@
 #   make guest      build the guest initramfs (selftests + project programs)
 #   make bench      fifo vs clock vs sharded across vCPU counts beside Belady's
 #                   MIN: quick matrix (FULL=1 the whole one; BENCH_* overrides,
-#                   see bench/bench.sh) -> bench/results/
+#                   see bench/bench.sh) -> bench/results/; SIZE=1: the size
+#                   axis (rings of 96-4096 pages, 1-512 SPTEs per page)
+#                   -> bench/results/size/
 #   make validate   every suite (evict, upstream selftests, stress) under
 #                   every policy on the debug and KASAN kernels -> one table
 #   make bench-workloads  stress-ng and redis in a nested L2 guest on the

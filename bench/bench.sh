@@ -21,7 +21,17 @@
 # The default matrix is the quick one: 5 patterns x vCPUs 1,2,4,8,16 x
 # quotas 96,160 x 3 policies x 3 trace seeds x 3 reps = 1350 runs: 17 min
 # of boot on 2 cores under TCG (~0.75 s a run).
-# FULL=1 adds quota 256 (2025 runs). Every knob can be overridden from the
+# FULL=1 adds quota 256 (2025 runs).
+# SIZE=1 runs the size axis instead: rings from KVM's minimum towards a
+# production VM's, at 1, 64 and 512 present SPTEs per shadow page, one boot
+# per density, regions 3x each quota (so the same share of the set fits at
+# every size), hotcold at 1 and 16 vCPUs, one seed x 3 reps, no lockstat
+# boot and no simulator; bench/report/size_report.py writes SIZE.md and
+# size.png into bench/results/size/. BENCH_SIZES sets the boots, one
+# DENSITY:QUOTA,QUOTA,... group each (default
+# "1:96,512,2048,4096 64:96,512,2048 512:96,512"; it replaces BENCH_QUOTAS
+# and BENCH_DENSITY); the other knobs below apply.
+# Every knob can be overridden from the
 # environment (lists comma-separated; bench/matrix.sh reads and checks the
 # matrix's, from BENCH_PATTERNS to BENCH_HOT_HIT_PCT and BENCH_LS_*):
 #   BENCH_PATTERNS  patterns (hotcold,hotscan,loop,phase,private)
@@ -58,6 +68,8 @@ set -euo pipefail
 
 t_all=$(now)
 FULL=${FULL:-0}
+SIZE=${SIZE:-0}
+case $SIZE in 0 | 1) ;; *) die "SIZE wants 0 or 1, got '$SIZE'" ;; esac
 # 512 regions with a 10 % hot set (51 regions): at quota 96 (capacity ~89
 # after ~7 pages of overhead) the hot set barely fits, at 160 it fits with
 # room, at 256 half the regions fit; the whole set never does.
@@ -69,22 +81,47 @@ fi
 # The matrix (patterns ... ls_reps) and its checks: bench/matrix.sh, shared
 # with the bench kit.
 . "$TOP/bench/matrix.sh"
-bench_matrix_read quotas=$d_quotas
 mem=${BENCH_MEM:-2G}
 l1_vcpus=${BENCH_L1_VCPUS:-2}
 accel=${BENCH_ACCEL:-auto}
-results=${BENCH_OUT:-$TOP/bench/results}
-lockstat=${BENCH_LOCKSTAT:-1}
+if [ "$SIZE" = 1 ]; then
+	[ -z "${BENCH_QUOTAS:-}${BENCH_DENSITY:-}" ] ||
+		die "SIZE=1 takes its quotas and densities from BENCH_SIZES (DENSITY:QUOTA,QUOTA,... groups), not BENCH_QUOTAS or BENCH_DENSITY"
+	[ "$FULL" = 0 ] || die "SIZE=1 and FULL=1 are two different matrices: pick one"
+	bench_matrix_read patterns=hotcold vcpus=1,16 regions=x3 seed=1
+	sizes=${BENCH_SIZES:-1:96,512,2048,4096 64:96,512,2048 512:96,512}
+	results=${BENCH_OUT:-$TOP/bench/results/size}
+	lockstat=${BENCH_LOCKSTAT:-0}
+	[ "$lockstat" = 0 ] || die "SIZE=1 has no lockstat boot: BENCH_LOCKSTAT wants 0 (or unset) there"
+else
+	bench_matrix_read quotas=$d_quotas
+	sizes="$density:$quotas"
+	results=${BENCH_OUT:-$TOP/bench/results}
+	lockstat=${BENCH_LOCKSTAT:-1}
+fi
 
 # ---- validate the matrix before spending minutes on builds ----
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 case $lockstat in 0 | 1) ;; *) die "BENCH_LOCKSTAT wants 0 or 1, got '$lockstat'" ;; esac
-bench_matrix_check
+count() { bench_matrix_count "$1"; }
+# One boot per DENSITY:QUOTAS group; each group's matrix is checked whole.
+total=0 boots=()
+for g in $sizes; do
+	[[ $g =~ ^[0-9]+:[0-9]+(,[0-9]+)*$ ]] ||
+		die "BENCH_SIZES: '$g' is not a DENSITY:QUOTA,QUOTA,... group (e.g. 64:96,512)"
+	density=${g%%:*} quotas=${g#*:}
+	if [ "$SIZE" = 1 ]; then
+		(bench_matrix_check) || die "that is BENCH_SIZES group '$g'"
+	else
+		bench_matrix_check
+	fi
+	boots+=("$g")
+	total=$((total + reps * $(count "$seed") * $(count "$policies") * $(count "$patterns") * $(count "$vcpus") * $(count "$quotas")))
+done
+[ ${#boots[@]} -gt 0 ] || die "BENCH_SIZES is empty: want DENSITY:QUOTA,... groups"
 is_uint "$l1_vcpus" || die "BENCH_L1_VCPUS='$l1_vcpus': want a non-negative integer"
 bench_matrix_warn
-count() { bench_matrix_count "$1"; }
 nseeds=$(count "$seed") npol=$(count "$policies")
-total=$((reps * nseeds * npol * $(count "$patterns") * $(count "$vcpus") * $(count "$quotas")))
 ls_total=$((ls_reps * nseeds * npol * $(count "$ls_patterns") * $(count "$ls_vcpus") * $(count "$ls_quotas")))
 # The deadline stops the guest before the host kills it, so what ran still
 # comes back (and the run fails, saying so).
@@ -98,7 +135,11 @@ tcg | kvm) ;;
 *) die "BENCH_ACCEL wants auto, tcg or kvm" ;;
 esac
 
-info "matrix: $patterns x vcpus $vcpus x quotas $quotas x seeds $seed x $reps reps x $policies = $total runs (regions $regions, steps $steps, warmup $warmup per run; $accel)"
+if [ "$SIZE" = 1 ]; then
+	info "size axis: boots (density:quotas) ${boots[*]}, each $patterns x vcpus $vcpus x seeds $seed x $reps reps x $policies = $total runs (regions $regions, steps $steps, warmup $warmup per run; $accel)"
+else
+	info "matrix: $patterns x vcpus $vcpus x quotas $quotas x seeds $seed x $reps reps x $policies = $total runs (regions $regions, steps $steps, warmup $warmup per run; $accel)"
+fi
 [ "$lockstat" = 0 ] || info "lockstat boot: $ls_patterns x vcpus $ls_vcpus x quotas $ls_quotas x seeds $seed x $ls_reps reps x $policies = $ls_total runs"
 
 # ---- build ----
@@ -116,6 +157,9 @@ fi
 sim=$BUILD/bench-sim/sim
 if [ "${BENCH_NO_SIM:-0}" = 1 ]; then
 	info "BENCH_NO_SIM=1: no simulator, no report (development only)"
+elif [ "$SIZE" = 1 ]; then
+	[ -f "$TOP/bench/report/size_report.py" ] || die "bench/report/size_report.py is missing"
+	need_pkgs python3:python3 /usr/lib/python3/dist-packages/matplotlib:python3-matplotlib
 else
 	[ -f "$TOP/bench/Makefile" ] || die "bench/Makefile is missing: the simulator (make -C bench sim) is needed"
 	make -s -C "$TOP/bench" sim || die "the simulator failed to build (make -C bench sim)"
@@ -125,6 +169,14 @@ else
 	# report.py runs itself again under /usr/bin/python3 for Debian's matplotlib.
 	need_pkgs /usr/lib/python3/dist-packages/matplotlib:python3-matplotlib
 fi
+
+# The host and L1 guest the runs had, in words, for the report.
+machine_desc() {
+	local cpu memg
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+	memg=$(awk '/^MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)
+	echo "$(nproc) CPUs, ${cpu:-unknown CPU}, ${memg} GiB RAM; L1 guest: $l1_vcpus vCPUs, $mem"
+}
 
 # ---- run ----
 # boot_matrix FLAVOR OUT PATTERNS VCPUS QUOTAS REPS TOTAL: one boot runs the
@@ -174,6 +226,40 @@ stamp=$(date +%Y%m%d-%H%M%S)
 out=$BUILD/bench-runs/$stamp
 runs=$out/results/runs.csv
 t_run=$(now)
+if [ "$SIZE" = 1 ]; then
+	# One boot per density; their rows (one header) make one runs.csv.
+	mkdir -p "$out/results"
+	: >"$runs.all"
+	i=0
+	for g in "${boots[@]}"; do
+		i=$((i + 1))
+		density=${g%%:*} quotas=${g#*:}
+		n=$((reps * nseeds * npol * $(count "$patterns") * $(count "$vcpus") * $(count "$quotas")))
+		boot_matrix bench "$out/$i-d$density" "$patterns" "$vcpus" "$quotas" "$reps" "$n"
+		f=$out/$i-d$density/results/runs.csv
+		if [ -s "$runs.all" ]; then tail -n +2 "$f"; else cat "$f"; fi >>"$runs.all"
+	done
+	mv "$runs.all" "$runs"
+	record_time bench-size-runs $(($(now) - t_run))
+	if [ "${BENCH_NO_SIM:-0}" = 1 ]; then
+		info "done (no report): $runs"
+		exit 0
+	fi
+	mkdir -p "$results"
+	cp "$runs" "$results/runs.csv"
+	kernel=$(boot_kernel "$out/1-d${boots[0]%%:*}/console.log")
+	kernel="${kernel:-unknown}, bench flavor, $(base_desc), tree HEAD $(git -C "$KSRC" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
+	command="make bench SIZE=1"
+	for v in $(env | sed -n 's/^\(BENCH_[A-Z_0-9]*\)=.*/\1/p' | sort); do
+		command+=" $v=${!v}"
+	done
+	python3 "$TOP/bench/report/size_report.py" --runs "$results/runs.csv" --out "$results" \
+		--machine "$(machine_desc)" --accel "$([ "$accel" = kvm ] && echo KVM || echo TCG)" --kernel "$kernel" --command "$command" ||
+		die "bench/report/size_report.py failed"
+	record_time bench-size-total $(($(now) - t_all))
+	info "done in $(($(now) - t_all)) s: report in $results (raw: $out)"
+	exit 0
+fi
 boot_matrix bench "$out" "$patterns" "$vcpus" "$quotas" "$reps" "$total"
 record_time bench-runs $(($(now) - t_run))
 if [ "$lockstat" = 1 ]; then
@@ -197,9 +283,7 @@ simcsv=$out/sim.csv
 cp "$simcsv" "$results/sim.csv"
 
 # ---- report ----
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-memg=$(awk '/^MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)
-machine="$(nproc) CPUs, ${cpu:-unknown CPU}, ${memg} GiB RAM; L1 guest: $l1_vcpus vCPUs, $mem"
+machine=$(machine_desc)
 accel_name=$([ "$accel" = kvm ] && echo KVM || echo TCG)
 # The kernel that booted, as it introduced itself.
 kernel=$(boot_kernel "$out/console.log")

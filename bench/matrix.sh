@@ -10,7 +10,7 @@
 #     patterns     BENCH_PATTERNS      hotcold,hotscan,loop,phase,private
 #     vcpus        BENCH_VCPUS         1,2,4,8,16
 #     quotas       BENCH_QUOTAS        96,160
-#     regions      BENCH_REGIONS       512
+#     regions      BENCH_REGIONS       512 (or xK: K times each cell's quota)
 #     density      BENCH_DENSITY       1 (4 KiB pages mapped and touched per
 #                                      region: present SPTEs per shadow page)
 #     steps        BENCH_STEPS         20000
@@ -75,7 +75,7 @@ bench_matrix_check() {
 		bench_matrix_env $v
 		[[ ${!v} =~ ^[a-z0-9]+(,[a-z0-9]+)*$ ]] || bench_matrix_fail "$env='${!v}': want a comma-separated list"
 	done
-	for v in regions density steps warmup reps hot_pct hot_hit_pct ls_reps; do
+	for v in density steps warmup reps hot_pct hot_hit_pct ls_reps; do
 		bench_matrix_env $v
 		[[ ${!v} =~ ^[0-9]+$ ]] || bench_matrix_fail "$env='${!v}': want a non-negative integer"
 	done
@@ -110,7 +110,16 @@ bench_matrix_check() {
 	for x in ${seed//,/ }; do
 		[[ $x =~ ^[0-9]+$ ]] || bench_matrix_fail "BENCH_SEEDS: '$x' is not a non-negative integer"
 	done
-	[ "$regions" -ge 1 ] && [ "$regions" -le 65536 ] || bench_matrix_fail "BENCH_REGIONS wants 1..65536, got $regions"
+	if [[ $regions =~ ^x[0-9]+$ ]]; then
+		[ "${regions#x}" -ge 1 ] || bench_matrix_fail "BENCH_REGIONS=$regions: xK wants K >= 1"
+		for x in ${quotas//,/ } ${ls_quotas//,/ }; do
+			[ $((${regions#x} * x)) -le 65536 ] ||
+				bench_matrix_fail "BENCH_REGIONS=$regions: quota $x x ${regions#x} = $((${regions#x} * x)) regions, above 65536"
+		done
+	else
+		[[ $regions =~ ^[0-9]+$ ]] || bench_matrix_fail "BENCH_REGIONS='$regions': want a number of regions or xK (K times the quota)"
+		[ "$regions" -ge 1 ] && [ "$regions" -le 65536 ] || bench_matrix_fail "BENCH_REGIONS wants 1..65536, got $regions"
+	fi
 	[ "$density" -ge 1 ] && [ "$density" -le 512 ] || bench_matrix_fail "BENCH_DENSITY wants 1..512 (pages of a 2 MiB region), got $density"
 	[ "$reps" -ge 1 ] || bench_matrix_fail "BENCH_REPS wants >= 1, got $reps"
 	[ "$ls_reps" -ge 1 ] || bench_matrix_fail "BENCH_LS_REPS wants >= 1, got $ls_reps"
@@ -125,8 +134,13 @@ bench_matrix_warn() {
 		printf "%s: warning: BENCH_SEEDS=%s: the report's intervals want >= 3 seeds x 3 reps\n" "$w" "$seed" >&2
 	[ "$warmup" -lt "$steps" ] ||
 		printf "%s: warning: BENCH_WARMUP >= BENCH_STEPS: the phase pattern's hot set moves during warm-up\n" "$w" >&2
-	for q in ${quotas//,/ }; do
-		[ "$q" -lt "$regions" ] || printf "%s: warning: quota %s >= %s regions: that cell's working set fits\n" "$w" "$q" "$regions" >&2
-	done
+	if [[ $regions == x* ]]; then
+		[ "${regions#x}" -ge 2 ] ||
+			printf "%s: warning: BENCH_REGIONS=%s: a ring as large as the set fits it (nothing to evict)\n" "$w" "$regions" >&2
+	else
+		for q in ${quotas//,/ }; do
+			[ "$q" -lt "$regions" ] || printf "%s: warning: quota %s >= %s regions: that cell's working set fits\n" "$w" "$q" "$regions" >&2
+		done
+	fi
 	return 0
 }

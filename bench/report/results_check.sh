@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # results_check.sh [PYTHON [DIR]]: DIR's generated files (default
 # bench/results) are what the generators make of DIR's data: REPORT.md but
-# for its Date line, summary.csv, targets.csv and SCALING.md. The charts are
+# for its Date line, summary.csv, targets.csv and SCALING.md, and where
+# DIR/size holds a size-axis run, its SIZE.md and size.csv. The charts are
 # made too but not compared (their bytes follow the matplotlib version).
 # Prints the differences and exits 1 where any differs.
 set -u
@@ -22,4 +23,17 @@ else
 	fail=1
 fi
 echo "$([ $fail = 0 ] && echo PASS || echo FAIL): $R: REPORT.md, summary.csv, targets.csv and SCALING.md from its data"
+# The size axis (make bench SIZE=1), where one was committed.
+if [ -f "$R/size/SIZE.md" ]; then
+	sfail=0
+	if "$PY" "$here/size_report.py" --again "$R/size" --out "$T/size" >/dev/null; then
+		for f in SIZE.md size.csv; do
+			diff -u --label "$R/size/$f" --label regenerated "$R/size/$f" "$T/size/$f" || sfail=1
+		done
+	else
+		sfail=1
+	fi
+	echo "$([ $sfail = 0 ] && echo PASS || echo FAIL): $R/size: SIZE.md and size.csv from its data"
+	[ $sfail = 0 ] || fail=1
+fi
 exit $fail

@@ -381,5 +381,56 @@ else
 	eq "zap_profile refuses a CSV without zap columns" "${out%%(*}" "zap_profile.py: $T/zap/none.csv has no row with zap_* columns "
 fi
 
+# size_report.py: hotcold, 16 vCPUs, density 1, quotas 96 and 4096.
+# sharded at 96: holds 10, 12, 11 us (100 victims each), longest 50, 60,
+# 55 us, scans 2, 3, 2.5; at 4096: holds 12, 13, 14, longest 66, 70, 80,
+# scans 2: hold grows 13/11 = 1.18 [12/12 = 1.00 - 14/10 = 1.40], longest
+# 70/55 = 1.27: not within 1.2x; scans 2/2.5 = 0.80.  clock: hold 20 then
+# 40 in every run (2.00).  A fifo run that evicted nothing has no hold and
+# no scans per evicted page.
+mkdir -p "$T/size"
+{
+	echo "rep,policy,pattern,vcpus,quota,regions,density,mmu_recycled,evict_lock_ns,evict_lock_max_ns,evict_scanned,touch_p99_cyc,touches_per_sec_per_vcpu"
+	echo "1,sharded,hotcold,16,96,288,1,100,1000000,50000,200,1000,500"
+	echo "2,sharded,hotcold,16,96,288,1,100,1200000,60000,300,1100,510"
+	echo "3,sharded,hotcold,16,96,288,1,100,1100000,55000,250,1200,520"
+	echo "1,sharded,hotcold,16,4096,12288,1,100,1200000,66000,200,1000,500"
+	echo "2,sharded,hotcold,16,4096,12288,1,100,1300000,70000,200,1000,500"
+	echo "3,sharded,hotcold,16,4096,12288,1,100,1400000,80000,200,1000,500"
+	for r in 1 2 3; do
+		echo "$r,clock,hotcold,16,96,288,1,50,1000000,30000,100,900,600"
+		echo "$r,clock,hotcold,16,4096,12288,1,50,2000000,90000,400,900,600"
+	done
+	echo "1,fifo,hotcold,16,96,288,1,0,0,0,0,800,700"
+} >"$T/size/runs.csv"
+if "$PY" size_report.py --runs "$T/size/runs.csv" --out "$T/size" --machine m --accel TCG \
+	--kernel k --command "make bench SIZE=1" --date d >/dev/null; then
+	md=$T/size/SIZE.md
+	eq "size: hold row" "$(grep -A4 '^## Eviction hold per evicted page' "$md" | grep '| 96 |' | tr -d ' ')" \
+		"|hotcold|1|96|288|-|20.0[20.0-20.0]|11.0[10.0-12.0]|"
+	eq "size: longest row" "$(grep -A5 '^## Longest single' "$md" | grep '| 4096 |' | tr -d ' ')" \
+		"|hotcold|1|4096|12288||90[90-90]|70[66-80]|"
+	eq "size: scans row" "$(grep -A4 '^## Pages examined' "$md" | grep '| 96 |' | tr -d ' ')" \
+		"|hotcold|1|96|288|-|2.00[2.00-2.00]|2.50[2.00-3.00]|"
+	eq "size: sharded growth" "$(grep '| sharded |' "$md" | tr -d ' ')" \
+		"|hotcold|16|1|96->4096|sharded|1.18[1.00-1.40]|1.27[1.10-1.60]|0.80[0.67-1.00]|0.91[0.83-1.00]|no|"
+	eq "size: clock growth" "$(grep '| clock |' "$md" | grep -- '->' | tr -d ' ')" \
+		"|hotcold|16|1|96->4096|clock|2.00[2.00-2.00]|3.00[3.00-3.00]|4.00[4.00-4.00]|1.00[1.00-1.00]||"
+	eq "size: csv row" "$(grep '^hotcold,16,1,4096,12288,sharded' "$T/size/size.csv" | cut -d, -f7-10)" "3,13.000,12.000,14.000"
+	[ -s "$T/size/size.png" ] && ok || bad "size: no size.png"
+	cp "$md" "$T/size/first.md"
+	"$PY" size_report.py --again "$T/size" >/dev/null
+	eq "size: --again makes the same SIZE.md" "$(cmp "$T/size/first.md" "$md" && echo same)" same
+else
+	bad "size_report.py failed on a good CSV"
+fi
+cut -d, -f1-6,8- "$T/size/runs.csv" >"$T/size/nodensity.csv"
+if out=$("$PY" size_report.py --runs "$T/size/nodensity.csv" --out "$T/size2" --machine m --accel TCG \
+	--kernel k --command c 2>&1); then
+	bad "size_report accepted a CSV without density"
+else
+	eq "size_report refuses a CSV without density" "$out" "size_report.py: error: $T/size/nodensity.csv lacks column(s) density"
+fi
+
 echo "$([ $fail = 0 ] && echo PASS || echo FAIL): report self-test, $n checks, $fail failed"
 [ $fail = 0 ]

@@ -7,7 +7,9 @@
 #   bench_patterns  hotcold,hotscan,loop,phase,private
 #   bench_vcpus     1,4,16          vCPUs of the benchmark VM
 #   bench_quotas    96,160          KVM_SET_NR_MMU_PAGES, >= 64
-#   bench_regions   256             2 MiB regions in the VM
+#   bench_regions   256             2 MiB regions in the VM; xK: K times
+#                                   each cell's quota (rings of every size
+#                                   with the same share of the set fitting)
 #   bench_density   1               4 KiB pages mapped and touched per region
 #   bench_steps     24000           measured steps per run, all vCPUs
 #                                   together (each vCPU: steps / vcpus)
@@ -67,6 +69,8 @@ for k in patterns vcpus quotas regions steps warmup reps seed policies; do
 	eval "v=\$$k"
 	[ -n "$v" ] || die "no bench_$k= on the kernel command line (bench/bench.sh sets them)"
 done
+case $regions in x[1-9]*) k=${regions#x} ;; [1-9]*) k=$regions ;; *) k=- ;; esac
+case $k in *[!0-9]*) die "bench_regions=$regions: want a number of regions or xK (K times the quota)" ;; esac
 [ -w "$PARAM" ] || die "$PARAM is missing or not writable: the kernel lacks kvm.shadow_evict"
 command -v shadow_bench >/dev/null || die "shadow_bench is not in the image"
 
@@ -80,6 +84,10 @@ case $hog in '' | *[!0-9]*) die "bench_hog=$hog: want a number of busy loops" ;;
 case $lockdump in 0 | 1) ;; *) die "bench_lockdump=$lockdump: want 0 or 1" ;; esac
 [ "$lockdump" = 0 ] || [ -r /proc/lock_stat ] ||
 	die "bench_lockdump=1 needs /proc/lock_stat (CONFIG_LOCK_STAT: the lockstat flavor)"
+# A VM's memslot spans regions x 2 MiB, of which only the mapped pages are
+# ever touched: thousands of regions reserve more than the L1's memory, which
+# the default heuristic overcommit refuses at mmap().
+echo 1 >/proc/sys/vm/overcommit_memory || die "cannot set vm.overcommit_memory=1"
 shadow_bench --header-only >"$OUT" || die "shadow_bench --header-only failed"
 hogs=
 i=0
@@ -110,6 +118,8 @@ while [ "$rep" -le "$reps" ]; do
 			s=$((steps / nv)); [ "$s" -ge 1 ] || s=1
 			w=$((warmup / nv))
 			for q in $(list "$quotas"); do
+				rg=$regions
+				case $rg in x*) rg=$((${rg#x} * q)) ;; esac
 				for pol in $order; do
 					n=$((n + 1))
 					el=$(($(date +%s) - t0))
@@ -120,7 +130,7 @@ while [ "$rep" -le "$reps" ]; do
 					echo "$pol" >"$PARAM" || die "cannot set kvm.shadow_evict=$pol"
 					got=$(cat "$PARAM")
 					[ "$got" = "$pol" ] || die "kvm.shadow_evict reads '$got' after writing '$pol'"
-					args="--rep $rep --pattern $pat --vcpus $nv --regions $regions --density $density --quota $q --warmup $w --steps $s --seed $sd --hot-pct $hot_pct --hot-hit-pct $hot_hit_pct"
+					args="--rep $rep --pattern $pat --vcpus $nv --regions $rg --density $density --quota $q --warmup $w --steps $s --seed $sd --hot-pct $hot_pct --hot-hit-pct $hot_hit_pct"
 					r0=$(date +%s)
 					row=$(timeout 900 shadow_bench $args 2>/tmp/err)
 					rc=$?

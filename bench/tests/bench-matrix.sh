@@ -76,7 +76,12 @@ refuse "BENCH_QUOTAS: 32 is below KVM's minimum of 64 shadow pages" BENCH_QUOTAS
 refuse "BENCH_LS_QUOTAS: 63 is below KVM's minimum of 64 shadow pages" BENCH_LS_QUOTAS=63
 refuse "BENCH_SEEDS: 'x' is not a non-negative integer" BENCH_SEEDS=1,x
 refuse "BENCH_SEEDS: 'y' is not a non-negative integer" BENCH_SEED=y
-refuse "BENCH_REGIONS='-1': want a non-negative integer" BENCH_REGIONS=-1
+refuse "BENCH_REGIONS='-1': want a number of regions or xK (K times the quota)" BENCH_REGIONS=-1
+refuse "BENCH_REGIONS='x': want a number of regions or xK (K times the quota)" BENCH_REGIONS=x
+refuse "BENCH_REGIONS='3x': want a number of regions or xK (K times the quota)" BENCH_REGIONS=3x
+refuse "BENCH_REGIONS=x0: xK wants K >= 1" BENCH_REGIONS=x0
+refuse "BENCH_REGIONS=x1000: quota 96 x 1000 = 96000 regions, above 65536" BENCH_REGIONS=x1000
+refuse "BENCH_REGIONS=x300: quota 256 x 300 = 76800 regions, above 65536" BENCH_REGIONS=x300 BENCH_LS_QUOTAS=256
 refuse "BENCH_WARMUP='1k': want a non-negative integer" BENCH_WARMUP=1k
 refuse "BENCH_REGIONS wants 1..65536, got 0" BENCH_REGIONS=0
 refuse "BENCH_REGIONS wants 1..65536, got 65537" BENCH_REGIONS=65537
@@ -97,6 +102,10 @@ check "warning, warm-up" "$out" "matrix: warning: BENCH_WARMUP >= BENCH_STEPS"
 check "warning, quota" "$out" "matrix: warning: quota 600 >= 512 regions: that cell's working set fits"
 check "warnings, no others" "$(grep -c warning <<<"$out")" 4
 check "a matrix with warnings runs" "$out" " reps=1 "
+out=$(matrix BENCH_REGIONS=x1 --)
+check "warning, xK" "$out" "matrix: warning: BENCH_REGIONS=x1: a ring as large as the set fits it (nothing to evict)"
+check "xK, no quota warning" "$(grep -c warning <<<"$out")" 1
+check "xK is read as given" "$(matrix BENCH_REGIONS=x3 --)" " regions=x3 "
 
 # ---- make bench: bench/bench.sh's matrix ----
 bench() { env BUILD="$nobuild" BENCH_NO_BUILD=1 BENCH_LOCKSTAT=1 "$@" bench/bench.sh 2>&1; }
@@ -109,6 +118,25 @@ check "bench.sh, BENCH_QUOTAS over FULL=1" "$(bench FULL=1 BENCH_QUOTAS=128 BENC
 check "bench.sh refuses" "$(bench BENCH_POLICIES=lru)" "bench.sh: error: BENCH_POLICIES: unknown policy 'lru' (fifo clock sharded)"
 check "bench.sh refuses, its own knobs" "$(bench BENCH_L1_VCPUS=two)" "bench.sh: error: BENCH_L1_VCPUS='two': want a non-negative integer"
 check "bench.sh warns" "$(bench BENCH_REPS=2)" "bench.sh: warning: BENCH_REPS=2: the report wants >= 3"
+# SIZE=1: the size axis, one boot per DENSITY:QUOTAS group.
+size() { env BUILD="$nobuild" BENCH_NO_BUILD=1 SIZE=1 "$@" bench/bench.sh 2>&1; }
+out=$(size)
+check "bench.sh, SIZE=1" "$out" "size axis: boots (density:quotas) 1:96,512,2048,4096 64:96,512,2048 512:96,512, each hotcold x vcpus 1,16 x seeds 1 x 3 reps x fifo,clock,sharded = 162 runs (regions x3, steps 20000, warmup 10000 per run;"
+check "bench.sh, SIZE=1 has no lockstat boot" "$(grep -c 'lockstat boot' <<<"$out")" 0
+check "bench.sh, SIZE=1 stops before building" "$out" "bench.sh: error: BENCH_NO_BUILD=1 but no bench kernel in $nobuild/bench"
+check "bench.sh, BENCH_SIZES" "$(size BENCH_SIZES='64:128 1:96,4096' BENCH_VCPUS=16)" "boots (density:quotas) 64:128 1:96,4096, each hotcold x vcpus 16 x seeds 1 x 3 reps x fifo,clock,sharded = 27 runs"
+check "bench.sh refuses, SIZE" "$(size SIZE=2)" "bench.sh: error: SIZE wants 0 or 1, got '2'"
+check "bench.sh refuses, SIZE=1 with BENCH_QUOTAS" "$(size BENCH_QUOTAS=96)" "bench.sh: error: SIZE=1 takes its quotas and densities from BENCH_SIZES"
+check "bench.sh refuses, SIZE=1 with BENCH_DENSITY" "$(size BENCH_DENSITY=64)" "bench.sh: error: SIZE=1 takes its quotas and densities from BENCH_SIZES"
+check "bench.sh refuses, SIZE=1 with FULL=1" "$(size FULL=1)" "bench.sh: error: SIZE=1 and FULL=1 are two different matrices"
+check "bench.sh refuses, SIZE=1 with lockstat" "$(size BENCH_LOCKSTAT=1)" "bench.sh: error: SIZE=1 has no lockstat boot"
+check "bench.sh refuses, a bad group" "$(size BENCH_SIZES='1:96 64')" "bench.sh: error: BENCH_SIZES: '64' is not a DENSITY:QUOTA,QUOTA,... group"
+check "bench.sh refuses, no group" "$(size BENCH_SIZES=' ')" "bench.sh: error: BENCH_SIZES is empty"
+check "bench.sh refuses, a group's density" "$(size BENCH_SIZES='1:96 513:96')" "bench.sh: error: BENCH_DENSITY wants 1..512 (pages of a 2 MiB region), got 513"
+out=$(size BENCH_SIZES='1:32')
+check "bench.sh refuses, a group's quota" "$out" "bench.sh: error: BENCH_QUOTAS: 32 is below KVM's minimum of 64 shadow pages"
+check "bench.sh refuses, names the group" "$out" "bench.sh: error: that is BENCH_SIZES group '1:32'"
+check "bench.sh refuses, a group's regions" "$(size BENCH_SIZES='1:96,40000')" "bench.sh: error: BENCH_REGIONS=x3: quota 40000 x 3 = 120000 regions, above 65536"
 n=$((n + 1))
 [ ! -e "$nobuild" ] || { fail=$((fail + 1)); echo "FAIL: bench.sh created $nobuild"; }
 
