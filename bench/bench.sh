@@ -28,9 +28,10 @@
 # every size), hotcold at 1 and 16 vCPUs, one seed x 3 reps, no lockstat
 # boot and no simulator; bench/report/size_report.py writes SIZE.md and
 # size.png into bench/results/size/. BENCH_SIZES sets the boots, one
-# DENSITY:QUOTA,QUOTA,... group each (default
-# "1:96,512,2048,4096 64:96,512,2048 512:96,512"; it replaces BENCH_QUOTAS
-# and BENCH_DENSITY); the other knobs below apply.
+# DENSITY:QUOTA,QUOTA,...[:STEPS[:WARMUP]] group each (default
+# "1:96,512,2048,4096 64:96,512,2048:4000:2000 512:96,512:1000:500"; it
+# replaces BENCH_QUOTAS and BENCH_DENSITY, and a group's steps and warm-up
+# replace BENCH_STEPS and BENCH_WARMUP); the other knobs below apply.
 # Every knob can be overridden from the
 # environment (lists comma-separated; bench/matrix.sh reads and checks the
 # matrix's, from BENCH_PATTERNS to BENCH_HOT_HIT_PCT and BENCH_LS_*):
@@ -89,13 +90,14 @@ if [ "$SIZE" = 1 ]; then
 		die "SIZE=1 takes its quotas and densities from BENCH_SIZES (DENSITY:QUOTA,QUOTA,... groups), not BENCH_QUOTAS or BENCH_DENSITY"
 	[ "$FULL" = 0 ] || die "SIZE=1 and FULL=1 are two different matrices: pick one"
 	bench_matrix_read patterns=hotcold vcpus=1,16 regions=x3 seed=1
-	sizes=${BENCH_SIZES:-1:96,512,2048,4096 64:96,512,2048 512:96,512}
+	# A step at density D touches D pages: dense groups take fewer steps.
+	sizes=${BENCH_SIZES:-1:96,512,2048,4096 64:96,512,2048:4000:2000 512:96,512:1000:500}
 	results=${BENCH_OUT:-$TOP/bench/results/size}
 	lockstat=${BENCH_LOCKSTAT:-0}
 	[ "$lockstat" = 0 ] || die "SIZE=1 has no lockstat boot: BENCH_LOCKSTAT wants 0 (or unset) there"
 else
 	bench_matrix_read quotas=$d_quotas
-	sizes="$density:$quotas"
+	sizes="$density:$quotas:$steps:$warmup"
 	results=${BENCH_OUT:-$TOP/bench/results}
 	lockstat=${BENCH_LOCKSTAT:-1}
 fi
@@ -106,10 +108,19 @@ case $lockstat in 0 | 1) ;; *) die "BENCH_LOCKSTAT wants 0 or 1, got '$lockstat'
 count() { bench_matrix_count "$1"; }
 # One boot per DENSITY:QUOTAS group; each group's matrix is checked whole.
 total=0 boots=()
+# size_group G: set density, quotas, steps and warmup from a
+# DENSITY:QUOTA,QUOTA,...[:STEPS[:WARMUP]] group (steps and warm-up default
+# to the matrix's).
+steps_all=$steps warmup_all=$warmup
+size_group() {
+	local -a f
+	IFS=: read -ra f <<<"$1"
+	density=${f[0]} quotas=${f[1]} steps=${f[2]:-$steps_all} warmup=${f[3]:-$warmup_all}
+}
 for g in $sizes; do
-	[[ $g =~ ^[0-9]+:[0-9]+(,[0-9]+)*$ ]] ||
-		die "BENCH_SIZES: '$g' is not a DENSITY:QUOTA,QUOTA,... group (e.g. 64:96,512)"
-	density=${g%%:*} quotas=${g#*:}
+	[[ $g =~ ^[0-9]+:[0-9]+(,[0-9]+)*(:[0-9]+(:[0-9]+)?)?$ ]] ||
+		die "BENCH_SIZES: '$g' is not a DENSITY:QUOTA,QUOTA,...[:STEPS[:WARMUP]] group (e.g. 64:96,512 or 512:96:1000:500)"
+	size_group "$g"
 	if [ "$SIZE" = 1 ]; then
 		(bench_matrix_check) || die "that is BENCH_SIZES group '$g'"
 	else
@@ -136,7 +147,7 @@ tcg | kvm) ;;
 esac
 
 if [ "$SIZE" = 1 ]; then
-	info "size axis: boots (density:quotas) ${boots[*]}, each $patterns x vcpus $vcpus x seeds $seed x $reps reps x $policies = $total runs (regions $regions, steps $steps, warmup $warmup per run; $accel)"
+	info "size axis: boots (density:quotas[:steps:warmup]) ${boots[*]}, each $patterns x vcpus $vcpus x seeds $seed x $reps reps x $policies = $total runs (regions $regions, steps $steps_all, warmup $warmup_all per run unless the group says; $accel)"
 else
 	info "matrix: $patterns x vcpus $vcpus x quotas $quotas x seeds $seed x $reps reps x $policies = $total runs (regions $regions, steps $steps, warmup $warmup per run; $accel)"
 fi
@@ -233,7 +244,7 @@ if [ "$SIZE" = 1 ]; then
 	i=0
 	for g in "${boots[@]}"; do
 		i=$((i + 1))
-		density=${g%%:*} quotas=${g#*:}
+		size_group "$g"
 		n=$((reps * nseeds * npol * $(count "$patterns") * $(count "$vcpus") * $(count "$quotas")))
 		boot_matrix bench "$out/$i-d$density" "$patterns" "$vcpus" "$quotas" "$reps" "$n"
 		f=$out/$i-d$density/results/runs.csv

@@ -121,16 +121,18 @@ check "bench.sh warns" "$(bench BENCH_REPS=2)" "bench.sh: warning: BENCH_REPS=2:
 # SIZE=1: the size axis, one boot per DENSITY:QUOTAS group.
 size() { env BUILD="$nobuild" BENCH_NO_BUILD=1 SIZE=1 "$@" bench/bench.sh 2>&1; }
 out=$(size)
-check "bench.sh, SIZE=1" "$out" "size axis: boots (density:quotas) 1:96,512,2048,4096 64:96,512,2048 512:96,512, each hotcold x vcpus 1,16 x seeds 1 x 3 reps x fifo,clock,sharded = 162 runs (regions x3, steps 20000, warmup 10000 per run;"
+check "bench.sh, SIZE=1" "$out" "size axis: boots (density:quotas[:steps:warmup]) 1:96,512,2048,4096 64:96,512,2048:4000:2000 512:96,512:1000:500, each hotcold x vcpus 1,16 x seeds 1 x 3 reps x fifo,clock,sharded = 162 runs (regions x3, steps 20000, warmup 10000 per run unless the group says;"
 check "bench.sh, SIZE=1 has no lockstat boot" "$(grep -c 'lockstat boot' <<<"$out")" 0
 check "bench.sh, SIZE=1 stops before building" "$out" "bench.sh: error: BENCH_NO_BUILD=1 but no bench kernel in $nobuild/bench"
-check "bench.sh, BENCH_SIZES" "$(size BENCH_SIZES='64:128 1:96,4096' BENCH_VCPUS=16)" "boots (density:quotas) 64:128 1:96,4096, each hotcold x vcpus 16 x seeds 1 x 3 reps x fifo,clock,sharded = 27 runs"
+check "bench.sh, BENCH_SIZES" "$(size BENCH_SIZES='64:128:400 1:96,4096' BENCH_VCPUS=16)" "boots (density:quotas[:steps:warmup]) 64:128:400 1:96,4096, each hotcold x vcpus 16 x seeds 1 x 3 reps x fifo,clock,sharded = 27 runs"
+check "bench.sh refuses, a group's steps" "$(size BENCH_SIZES='1:96 512:96:8')" "bench.sh: error: BENCH_STEPS=8 is less than one step per vCPU at 16 vCPUs (BENCH_VCPUS)"
+check "bench.sh refuses, a group's steps are numbers" "$(size BENCH_SIZES='512:96:many')" "bench.sh: error: BENCH_SIZES: '512:96:many' is not a DENSITY:QUOTA,QUOTA,...[:STEPS[:WARMUP]] group"
 check "bench.sh refuses, SIZE" "$(size SIZE=2)" "bench.sh: error: SIZE wants 0 or 1, got '2'"
 check "bench.sh refuses, SIZE=1 with BENCH_QUOTAS" "$(size BENCH_QUOTAS=96)" "bench.sh: error: SIZE=1 takes its quotas and densities from BENCH_SIZES"
 check "bench.sh refuses, SIZE=1 with BENCH_DENSITY" "$(size BENCH_DENSITY=64)" "bench.sh: error: SIZE=1 takes its quotas and densities from BENCH_SIZES"
 check "bench.sh refuses, SIZE=1 with FULL=1" "$(size FULL=1)" "bench.sh: error: SIZE=1 and FULL=1 are two different matrices"
 check "bench.sh refuses, SIZE=1 with lockstat" "$(size BENCH_LOCKSTAT=1)" "bench.sh: error: SIZE=1 has no lockstat boot"
-check "bench.sh refuses, a bad group" "$(size BENCH_SIZES='1:96 64')" "bench.sh: error: BENCH_SIZES: '64' is not a DENSITY:QUOTA,QUOTA,... group"
+check "bench.sh refuses, a bad group" "$(size BENCH_SIZES='1:96 64')" "bench.sh: error: BENCH_SIZES: '64' is not a DENSITY:QUOTA,QUOTA,...[:STEPS[:WARMUP]] group"
 check "bench.sh refuses, no group" "$(size BENCH_SIZES=' ')" "bench.sh: error: BENCH_SIZES is empty"
 check "bench.sh refuses, a group's density" "$(size BENCH_SIZES='1:96 513:96')" "bench.sh: error: BENCH_DENSITY wants 1..512 (pages of a 2 MiB region), got 513"
 out=$(size BENCH_SIZES='1:32')
