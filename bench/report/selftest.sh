@@ -309,6 +309,24 @@ eq "compare_runs straddling cell" "$(grep -c '^| phase 4v q160 | clock | .* | WI
 eq "compare_runs ignores other patterns" "$(grep -c hotcold <<<"$out")" 0
 eq "compare_runs tally" "$(tail -1 <<<"$out")" "2 OK, 2 within noise, 2 worse"
 "$PY" compare_runs.py "$T/old.csv" "$T/old.csv" >/dev/null; eq "compare_runs exit status, nothing worse" "$?" 0
+# Derived metrics: hold per victim 100000/100 = 1000 ns -> 50000/100 = 500
+# (0.50); the faults' own hold per fault (3000 - 1000)/10 = 200 -> (2600 -
+# 600)/10 = 200 (1.00); a run that evicted nothing has no hold per victim
+# and is left out.
+{
+	echo "rep,policy,pattern,vcpus,quota,seed,pf_taken,mmu_recycled,evict_lock_ns,fault_lock_ns,evict_direct_lock_ns"
+	for r in 1 2 3; do echo "$r,clock,loop,16,96,1,10,100,100000,3000,1000"; done
+} >"$T/dold.csv"
+{
+	echo "rep,policy,pattern,vcpus,quota,seed,pf_taken,mmu_recycled,evict_lock_ns,fault_lock_ns,evict_direct_lock_ns"
+	for r in 1 2 3; do echo "$r,clock,loop,16,96,1,10,100,50000,2600,600"; done
+	echo "4,clock,loop,16,96,1,10,0,0,2600,600"
+} >"$T/dnew.csv"
+out=$("$PY" compare_runs.py "$T/dold.csv" "$T/dnew.csv" --metrics hold_per_victim,fault_proper_per_fault)
+eq "compare_runs hold per victim" "$(grep -c '^| loop 16v q96 | clock | hold_per_victim | 1000 | 500 | 0.50 .* | OK |$' <<<"$out")" 1
+eq "compare_runs fault proper per fault" "$(grep -c '^| loop 16v q96 | clock | fault_proper_per_fault | 200 | 200 | 1.00 .* | OK |$' <<<"$out")" 1
+out=$("$PY" compare_runs.py "$T/dold.csv" "$T/dnew.csv" --metrics touches_per_sec_per_vcpu 2>&1)
+eq "compare_runs refuses a metric where higher is better" "$(grep -c 'unknown metric(s) touches_per_sec_per_vcpu (lower must be better' <<<"$out")" 1
 
 # signal_check.py: its ideal CLOCK is the simulator's, with KVM's refill,
 # at the cell's capacity, median over the cell's seeds.
