@@ -29,7 +29,7 @@
 # boot and no simulator; bench/report/size_report.py writes SIZE.md and
 # size.png into bench/results/size/. BENCH_SIZES sets the boots, one
 # DENSITY:QUOTA,QUOTA,...[:STEPS[:WARMUP]] group each (default
-# "1:96,512,2048,4096 64:96,512,2048:4000:2000 512:96,512:1000:500"; it
+# "1:96,512,2048,4096 64:96,512,2048:4000:2000 512:96:1000:500"; it
 # replaces BENCH_QUOTAS and BENCH_DENSITY, and a group's steps and warm-up
 # replace BENCH_STEPS and BENCH_WARMUP); the other knobs below apply.
 # Every knob can be overridden from the
@@ -91,7 +91,7 @@ if [ "$SIZE" = 1 ]; then
 	[ "$FULL" = 0 ] || die "SIZE=1 and FULL=1 are two different matrices: pick one"
 	bench_matrix_read patterns=hotcold vcpus=1,16 regions=x3 seed=1
 	# A step at density D touches D pages: dense groups take fewer steps.
-	sizes=${BENCH_SIZES:-1:96,512,2048,4096 64:96,512,2048:4000:2000 512:96,512:1000:500}
+	sizes=${BENCH_SIZES:-1:96,512,2048,4096 64:96,512,2048:4000:2000 512:96:1000:500}
 	results=${BENCH_OUT:-$TOP/bench/results/size}
 	lockstat=${BENCH_LOCKSTAT:-0}
 	[ "$lockstat" = 0 ] || die "SIZE=1 has no lockstat boot: BENCH_LOCKSTAT wants 0 (or unset) there"

@@ -121,7 +121,7 @@ check "bench.sh warns" "$(bench BENCH_REPS=2)" "bench.sh: warning: BENCH_REPS=2:
 # SIZE=1: the size axis, one boot per DENSITY:QUOTAS group.
 size() { env BUILD="$nobuild" BENCH_NO_BUILD=1 SIZE=1 "$@" bench/bench.sh 2>&1; }
 out=$(size)
-check "bench.sh, SIZE=1" "$out" "size axis: boots (density:quotas[:steps:warmup]) 1:96,512,2048,4096 64:96,512,2048:4000:2000 512:96,512:1000:500, each hotcold x vcpus 1,16 x seeds 1 x 3 reps x fifo,clock,sharded = 162 runs (regions x3, steps 20000, warmup 10000 per run unless the group says;"
+check "bench.sh, SIZE=1" "$out" "size axis: boots (density:quotas[:steps:warmup]) 1:96,512,2048,4096 64:96,512,2048:4000:2000 512:96:1000:500, each hotcold x vcpus 1,16 x seeds 1 x 3 reps x fifo,clock,sharded = 144 runs (regions x3, steps 20000, warmup 10000 per run unless the group says;"
 check "bench.sh, SIZE=1 has no lockstat boot" "$(grep -c 'lockstat boot' <<<"$out")" 0
 check "bench.sh, SIZE=1 stops before building" "$out" "bench.sh: error: BENCH_NO_BUILD=1 but no bench kernel in $nobuild/bench"
 check "bench.sh, BENCH_SIZES" "$(size BENCH_SIZES='64:128:400 1:96,4096' BENCH_VCPUS=16)" "boots (density:quotas[:steps:warmup]) 64:128:400 1:96,4096, each hotcold x vcpus 16 x seeds 1 x 3 reps x fifo,clock,sharded = 27 runs"
