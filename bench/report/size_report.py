@@ -295,7 +295,22 @@ def read_header(path):
     return got
 
 
+def ensure_matplotlib(argv):
+    """Debian's python3-matplotlib serves /usr/bin/python3; another python3
+    first in PATH (pyenv, a venv) may lack it: run again under that one."""
+    try:
+        import matplotlib  # noqa: F401
+        return
+    except ImportError:
+        pass
+    if (os.access(SYSTEM_PYTHON, os.X_OK) and not os.environ.get("SIZE_REPORT_REEXEC")
+            and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)):
+        os.environ["SIZE_REPORT_REEXEC"] = "1"
+        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + argv)
+
+
 def main(argv):
+    ensure_matplotlib(argv)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs")
     ap.add_argument("--out")
