@@ -189,6 +189,22 @@ machine_desc() {
 	echo "$(nproc) CPUs, ${cpu:-unknown CPU}, ${memg} GiB RAM; L1 guest: $l1_vcpus vCPUs, $mem"
 }
 
+# The bench kernel that booted in DIR, as it introduced itself, and its tree.
+kernel_desc() {
+	local k
+	k=$(boot_kernel "$1/console.log")
+	echo "${k:-unknown}, bench flavor, $(base_desc), tree HEAD $(git -C "$KSRC" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
+}
+# The command that made the runs: PREFIX and every BENCH_* it was given.
+run_command() {
+	local c=$1 v
+	for v in $(env | sed -n 's/^\(BENCH_[A-Z_0-9]*\)=.*/\1/p' | sort); do
+		c+=" $v=${!v}"
+	done
+	echo "$c"
+}
+accel_name=$([ "$accel" = kvm ] && echo KVM || echo TCG)
+
 # ---- run ----
 # boot_matrix FLAVOR OUT PATTERNS VCPUS QUOTAS REPS TOTAL: one boot runs the
 # matrix; fails loudly unless OUT/results/runs.csv has exactly TOTAL rows.
@@ -258,14 +274,9 @@ if [ "$SIZE" = 1 ]; then
 	fi
 	mkdir -p "$results"
 	cp "$runs" "$results/runs.csv"
-	kernel=$(boot_kernel "$out/1-d${boots[0]%%:*}/console.log")
-	kernel="${kernel:-unknown}, bench flavor, $(base_desc), tree HEAD $(git -C "$KSRC" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
-	command="make bench SIZE=1"
-	for v in $(env | sed -n 's/^\(BENCH_[A-Z_0-9]*\)=.*/\1/p' | sort); do
-		command+=" $v=${!v}"
-	done
 	python3 "$TOP/bench/report/size_report.py" --runs "$results/runs.csv" --out "$results" \
-		--machine "$(machine_desc)" --accel "$([ "$accel" = kvm ] && echo KVM || echo TCG)" --kernel "$kernel" --command "$command" ||
+		--machine "$(machine_desc)" --accel "$accel_name" --kernel "$(kernel_desc "$out/1-d${boots[0]%%:*}")" \
+		--command "$(run_command "make bench SIZE=1")" ||
 		die "bench/report/size_report.py failed"
 	record_time bench-size-total $(($(now) - t_all))
 	info "done in $(($(now) - t_all)) s: report in $results (raw: $out)"
@@ -295,20 +306,13 @@ cp "$simcsv" "$results/sim.csv"
 
 # ---- report ----
 machine=$(machine_desc)
-accel_name=$([ "$accel" = kvm ] && echo KVM || echo TCG)
-# The kernel that booted, as it introduced itself.
-kernel=$(boot_kernel "$out/console.log")
-kernel="${kernel:-unknown}, bench flavor, $(base_desc), tree HEAD $(git -C "$KSRC" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
+kernel=$(kernel_desc "$out")
 ls_args=()
 if [ "$lockstat" = 1 ]; then
 	ls_kernel=$(boot_kernel "$out_ls/console.log")
 	ls_args=(--lockstat "$results/runs-lockstat.csv" --lockstat-kernel "${ls_kernel:-unknown}, lockstat flavor")
 fi
-command="make bench"
-[ "$FULL" = 1 ] && command+=" FULL=1"
-for v in $(env | sed -n 's/^\(BENCH_[A-Z_0-9]*\)=.*/\1/p' | sort); do
-	command+=" $v=${!v}"
-done
+command=$(run_command "make bench$([ "$FULL" = 1 ] && echo " FULL=1")")
 # Only the committed results (a BENCH_OUT elsewhere is an experiment) have
 # a hand-written reading beside them and SCALING.md, which sets this run
 # beside the imported hosts.

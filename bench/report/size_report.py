@@ -32,10 +32,12 @@ Times are the L1 guest's clock: under TCG, relative only.
 import argparse
 import csv
 import os
-import re
 import statistics
 import sys
 from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report  # noqa: E402
 
 NEEDED = ["policy", "pattern", "vcpus", "quota", "regions", "density", "mmu_recycled",
           "evict_lock_ns", "evict_lock_max_ns", "evict_scanned", "touch_p99_cyc",
@@ -54,8 +56,7 @@ GROWTH = ["hold", "longest", "scans", "p99"]
 SHARDED_BOUND = 1.2
 
 
-class InputError(Exception):
-    pass
+InputError = report.InputError
 
 
 def per_run(row):
@@ -278,23 +279,6 @@ def plot(path, cells):
     plt.close(fig)
 
 
-def read_header(path):
-    try:
-        text = open(path).read()
-    except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror}")
-    got = {}
-    for opt, label in (("machine", "Machine"), ("accel", "Accelerator"), ("date", "Date"),
-                       ("kernel", "Kernel"), ("command", "Command")):
-        m = re.search(rf"^- {label}: (.*)$", text, re.M)
-        if m:
-            got[opt] = m.group(1)
-    if "machine" not in got or "command" not in got:
-        raise InputError(f"{path} has no '- Machine:' and '- Command:' lines")
-    got["command"] = got["command"].strip("`")
-    return got
-
-
 def ensure_matplotlib(argv):
     """Debian's python3-matplotlib serves /usr/bin/python3; another python3
     first in PATH (pyenv, a venv) may lack it: run again under that one."""
@@ -323,7 +307,8 @@ def main(argv):
     a = ap.parse_args(argv)
     try:
         if a.again:
-            hdr = read_header(os.path.join(a.again, "SIZE.md"))
+            # The header lines are report.py's (- Machine:, - Command:, ...).
+            hdr = report.read_header(os.path.join(a.again, "SIZE.md"))
             runs, out = os.path.join(a.again, "runs.csv"), a.out or a.again
         else:
             missing = [o for o in ("runs", "out", "machine", "accel", "kernel", "command")
