@@ -391,6 +391,17 @@ mkdir -p "$T/zap"
 out=$("$PY" zap_profile.py "k=$T/zap/runs.csv")
 eq "zap_profile row" "$(grep '| clock |' <<<"$out" | tr -d ' ')" \
 	"|k|hotcold|64|16|96|clock|2|64|45.0|1.5|0.0|3.0|6.0|4.5|60.0|150.0|5.0|"
+# The leaf split: 640 leaves; per leaf tick 20 ns, clear 120, host 70,
+# lookup 50, unlink 90 (each holds a tick): net 100/50/30/70, and of the
+# 468.75 ns of children per leaf, 468.75 - 350 = 118.75 elsewhere.
+{
+	echo "rep,policy,pattern,vcpus,quota,density,mmu_recycled,evict_lock_ns,zap_pages,zap_leaves,zap_unsync_ns,zap_children_ns,zap_parents_ns,zap_rest_ns,zap_flushes,zap_flush_ns,zap_free_ns,zap_leaf_tick_ns,zap_leaf_clear_ns,zap_leaf_host_ns,zap_leaf_lookup_ns,zap_leaf_unlink_ns"
+	echo "1,fifo,hotcold,1,96,64,8,800000,10,640,0,300000,10000,20000,2,40000,30000,12800,76800,44800,32000,57600"
+} >"$T/zap/leaf.csv"
+out=$("$PY" zap_profile.py "k=$T/zap/runs.csv" "l=$T/zap/leaf.csv")
+eq "zap_profile leaf row" "$(grep '| l |' <<<"$out" | tail -1 | tr -d ' ')" \
+	"|l|hotcold|64|1|96|fifo|1|64|20|100|50|30|70|119|"
+eq "zap_profile leaf table only for runs with the split" "$(grep -c '| k |' <<<"$out")" 1
 echo "rep,policy,pattern,vcpus,quota,mmu_recycled,evict_lock_ns,zap_pages" >"$T/zap/none.csv"
 echo "1,clock,hotcold,16,96,8,800000,0" >>"$T/zap/none.csv"
 if out=$("$PY" zap_profile.py "k=$T/zap/none.csv" 2>&1); then

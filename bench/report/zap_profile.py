@@ -23,6 +23,16 @@ page prepared for zapping in the measured phase):
   hold       eviction mmu_lock hold per evicted page (evict_lock_ns /
              mmu_recycled): the zap plus choosing the victims
 and pages per commit (zap_pages / zap_flushes), with the runs counted.
+Where the runs have the zap_leaf_* columns (the variant's later form), a
+second table splits a present leaf SPTE's teardown, in ns per leaf:
+  tick       an empty interval: two clock reads back to back
+  clear      the SPTE's clear and the page-stats update
+  host       the host page: refcount check, Accessed and Dirty
+  lookup     the rmap head: shadow page, gfn, memslot, head
+  unlink     pte_list_remove()
+each but tick less one tick (the clock's own cost it contains), and
+  other      the rest of the walk per leaf: children / leaves less the
+             five intervals as measured (ticks included)
 Times are the L1 guest's clock: under TCG, relative only.
 """
 import argparse
@@ -32,6 +42,8 @@ import sys
 from collections import defaultdict
 
 COMPONENTS = ["children", "parents", "unsync", "rest", "flush", "free"]
+LEAF_PARTS = ["clear", "host", "lookup", "unlink"]
+LEAF_COLS = ["tick"] + LEAF_PARTS + ["other"]
 
 
 def per_page(row):
@@ -44,6 +56,13 @@ def per_page(row):
     out["hold"] = int(row["evict_lock_ns"]) / rec / 1000 if rec else None
     flushes = int(row["zap_flushes"])
     out["pg/commit"] = pages / flushes if flushes else None
+    leaves = int(row["zap_leaves"])
+    if leaves and int(row.get("zap_leaf_tick_ns") or 0):
+        raw = {c: int(row[f"zap_leaf_{c}_ns"]) / leaves for c in ["tick"] + LEAF_PARTS}
+        out["tick"] = raw["tick"]
+        for c in LEAF_PARTS:
+            out[c] = raw[c] - raw["tick"]
+        out["other"] = int(row["zap_children_ns"]) / leaves - sum(raw.values())
     return out
 
 
@@ -94,6 +113,19 @@ def main():
             for c in COLS:
                 m = med(r[c] for r in rows)
                 vals.append("" if m is None else f"{m:.1f}" if c != "leaves" else f"{m:.0f}")
+            print(f"| {label} | {key[0]} | {key[1]} | {key[2]} | {key[3]} | {key[4]} | {len(rows)} | "
+                  + " | ".join(vals) + " |")
+    leaf = [(label, key, [r for r in rows if "tick" in r])
+            for label, cells in loaded for key, rows in sorted(cells.items())]
+    leaf = [x for x in leaf if x[2]]
+    if leaf:
+        print()
+        print("| kernel | pattern | density | vCPUs | quota | policy | runs | leaves | "
+              + " | ".join(c + " ns" for c in LEAF_COLS) + " |")
+        print("|---|---|---:|---:|---:|---|---:|---:|" + "---:|" * len(LEAF_COLS))
+        for label, key, rows in leaf:
+            vals = [f"{med(r['leaves'] for r in rows):.0f}"]
+            vals += [f"{med(r[c] for r in rows):.0f}" for c in LEAF_COLS]
             print(f"| {label} | {key[0]} | {key[1]} | {key[2]} | {key[3]} | {key[4]} | {len(rows)} | "
                   + " | ".join(vals) + " |")
     return 0

@@ -77,7 +77,11 @@
  * kvm_mmu_page_unlink_children() (the walk over 512 SPTEs with each
  * present one's teardown), in kvm_mmu_unlink_parents(), in the rest of the
  * prepare (write tracking, lists, accounting), and per commit: commits,
- * ns in the remote TLB flush, ns freeing (or queueing for RCU).
+ * ns in the remote TLB flush, ns freeing (or queueing for RCU); then,
+ * summed over the present leaf SPTEs dropped: ns of an empty interval (the
+ * clock's own cost, in each of the next four), ns clearing the SPTE, ns on
+ * the host page (refcount check, Accessed and Dirty), ns finding the rmap
+ * head and ns in pte_list_remove().
  *
  * Afterwards the host replays the trace (same generator) and checks that
  * every touched word holds exactly the number of touches the trace made:
@@ -121,7 +125,8 @@
 	"touches_per_sec_per_vcpu,touch_p50_cyc,touch_p99_cyc,exit_touches," \
 	"exit_p50_cyc,exit_p99_cyc,mmu_lock_contentions,mmu_lock_wait_ns," \
 	"density,zap_pages,zap_leaves,zap_unsync_ns,zap_children_ns,zap_parents_ns," \
-	"zap_rest_ns,zap_flushes,zap_flush_ns,zap_free_ns"
+	"zap_rest_ns,zap_flushes,zap_flush_ns,zap_free_ns,zap_leaf_tick_ns," \
+	"zap_leaf_clear_ns,zap_leaf_host_ns,zap_leaf_lookup_ns,zap_leaf_unlink_ns"
 
 /* Shared with the guest (sync_global_to_guest). */
 static struct bp_params params;
@@ -383,11 +388,13 @@ static const char *const vcpu_stat_names[] = { "pf_taken" };
  * Where the zap's mmu_lock time goes: stats only a kernel built with the
  * bench variant zap-profile has (0 elsewhere), printed last.
  */
-enum { Z_NR = 9 };
+enum { Z_NR = 14 };
 static const char *const zap_stat_names[Z_NR] = {
 	"mmu_zap_pages", "mmu_zap_leaves", "mmu_zap_unsync_ns",
 	"mmu_zap_children_ns", "mmu_zap_parents_ns", "mmu_zap_rest_ns",
 	"mmu_zap_flushes", "mmu_zap_flush_ns", "mmu_zap_free_ns",
+	"mmu_zap_leaf_tick_ns", "mmu_zap_leaf_clear_ns", "mmu_zap_leaf_host_ns",
+	"mmu_zap_leaf_lookup_ns", "mmu_zap_leaf_unlink_ns",
 };
 static struct statset zap_stats;
 
