@@ -44,7 +44,7 @@ RUNFLAGS = --flavor $(FLAVOR) --suite $(SUITE) --vcpus $(VCPUS) --mem $(MEM) \
 # The kernel tree (make rebase checks another one through this).
 KSRC ?= build/src/linux
 SHELL := /bin/bash
-.PHONY: all run test unit validate kernel guest rebase hang-count bench bench-workloads bench-pack bench-pack-test bench-import kernel-tree export patches checkpatch bisect-build \
+.PHONY: all run test unit validate kernel guest rebase hang-count bench bench-workloads bench-pack bench-pack-test bench-import deb kernel-tree export patches checkpatch bisect-build \
 	timings-reset timings clean distclean help
 
 all: help
@@ -91,6 +91,11 @@ hang-count:
 # table (VALIDATE_* knobs: see scripts/validate.sh).
 validate:
 	scripts/validate.sh
+
+# The patched KVM modules as a Debian DKMS package for Debian's own 6.12
+# kernels: build/deb/shadow-evict-kvm-dkms_VERSION_all.deb
+deb:
+	scripts/deb.sh
 
 # The benchmark as one self-contained tarball for hosts without packages,
 # and its results brought back: make bench-import FROM=results.tar.gz

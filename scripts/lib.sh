@@ -46,6 +46,77 @@ base_desc() {
 	fi
 }
 
+# The postings (folders of kernel/patches), in the order they apply.
+postings() {
+	local d
+	for d in "$TOP"/kernel/patches/*/; do
+		[ -f "$d/cover" ] || die "kernel/patches/$(basename "$d") has no cover letter ('cover')"
+		basename "$d"
+	done
+}
+
+# The series, as POSTING/PATCH paths under kernel/patches, in order; with
+# POSTING, that posting's only.
+series_patches() {
+	local d p
+	for d in ${1:-$(postings)}; do
+		[ -f "$TOP/kernel/patches/$d/series" ] || die "kernel/patches/$d has no series file"
+		while read -r p; do
+			p=${p%%#*}
+			p=${p//[[:space:]]/}
+			[ -n "$p" ] || continue
+			[ -f "$TOP/kernel/patches/$d/$p" ] || die "kernel/patches/$d/series names '$p', which does not exist"
+			echo "$d/$p"
+		done <"$TOP/kernel/patches/$d/series"
+	done
+}
+
+# apt_get ARGS...: apt-get as root (sudo where needed), output to apt.log.
+apt_get() {
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get -q "$@" >>"$BUILD/apt.log" 2>&1
+}
+
+# fetch_base DEB: print the path of linux-source-6.12's tarball at package
+# version DEB, or fail (status 1) when apt cannot get that version. The
+# package is downloaded and unpacked under build/debs, never installed:
+# only one version can be installed at a time, and a developer's own
+# installation is left alone (it is used when it is exactly DEB).
+fetch_base() {
+	local deb=$1 pkg dir tar file
+	pkg=$(kget PACKAGE)
+	tar=usr/src/$pkg.tar.xz
+	dir=$BUILD/debs/$deb
+	[ -f "$dir/$tar" ] && { echo "$dir/$tar"; return 0; }
+	if [ "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null)" = "$deb" ] && [ -f "/$tar" ]; then
+		echo "/$tar"
+		return 0
+	fi
+	mkdir -p "$BUILD/debs"
+	# The sandbox user _apt may not write to build/: download as the caller.
+	if ! (cd "$BUILD/debs" && apt-get -q -o APT::Sandbox::User=root download "$pkg=$deb") >>"$BUILD/apt.log" 2>&1; then
+		apt_get update || true
+		(cd "$BUILD/debs" && apt-get -q -o APT::Sandbox::User=root download "$pkg=$deb") >>"$BUILD/apt.log" 2>&1 ||
+			return 1
+	fi
+	file=$BUILD/debs/${pkg}_${deb//:/%3a}_all.deb
+	[ -f "$file" ] || die "apt-get download $pkg=$deb left no $file"
+	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+	dpkg-deb --fsys-tarfile "$file" | tar -x -C "$dir.tmp" "./$tar" ||
+		die "$file holds no $tar"
+	rm -rf "$dir" && mv "$dir.tmp" "$dir"
+	rm -f "$file"
+	echo "$dir/$tar"
+}
+
+# base_candidates: every 6.12.y version of the package that apt offers,
+# newest first.
+base_candidates() {
+	apt-cache madison "$(kget PACKAGE)" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' |
+		grep -E '^6\.12\.[0-9]+-' | sort -u | sort -rV
+}
+
 # boot_kernel CONSOLE_LOG: the kernel that booted, as its "Linux version"
 # banner introduced it: the release and the build tag ("6.12.117 #1 SMP
 # PREEMPT_DYNAMIC ..."). Empty when the log has no banner.
