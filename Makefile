@@ -3,7 +3,9 @@
 #   make run        build the debug kernel and guest, run the smoke suite
 #   make test       what CI runs: make unit, the config fragments, the debug
 #                   kernel booted once per policy (smoke/evict suites, splat
-#                   check), the real-guest smoke run and its layer test
+#                   check), Debian's stock kernel with the DKMS package's
+#                   modules (smoke per policy), the real-guest smoke run and
+#                   its layer test
 #   make unit       userspace tests only: eviction core (TSan/ASan),
 #                   simulator and report, splat check, option checks, SPIN
 #                   model, README and docs check
@@ -24,6 +26,10 @@
 #   make bench-pack the benchmark as one tarball for a host without packages
 #                   (make bench-pack-test: run it in a chroot without QEMU)
 #   make bench-import FROM=results.tar.gz -> bench/results/hosts/<tag>/
+#   make deb        the patched KVM modules as a Debian DKMS package ->
+#                   build/deb/shadow-evict-kvm-dkms_VERSION_all.deb
+#   make test-stock Debian's own 6.12 kernel, unpacked, booted with the
+#                   package's modules: the smoke suite under every policy
 #   make rebase     move the kernel base (kernel/BASE) to the newest 6.12.y
 #   make kernel-tree / export / patches / checkpatch / bisect-build /
 #        clean
@@ -44,7 +50,7 @@ RUNFLAGS = --flavor $(FLAVOR) --suite $(SUITE) --vcpus $(VCPUS) --mem $(MEM) \
 # The kernel tree (make rebase checks another one through this).
 KSRC ?= build/src/linux
 SHELL := /bin/bash
-.PHONY: all run test unit validate kernel guest rebase hang-count bench bench-workloads bench-pack bench-pack-test bench-import deb kernel-tree export patches checkpatch bisect-build \
+.PHONY: all run test unit validate kernel guest rebase hang-count bench bench-workloads bench-pack bench-pack-test bench-import deb test-stock kernel-tree export patches checkpatch bisect-build \
 	timings-reset timings clean distclean help
 
 all: help
@@ -97,6 +103,11 @@ validate:
 deb:
 	scripts/deb.sh
 
+# Debian's own 6.12 kernel (the pinned base's linux-image, unpacked, never
+# installed) booted with the package's modules, the smoke suite per policy.
+test-stock:
+	scripts/stock-test.sh
+
 # The benchmark as one self-contained tarball for hosts without packages,
 # and its results brought back: make bench-import FROM=results.tar.gz
 bench-pack:
@@ -146,6 +157,7 @@ test: timings-reset
 		scripts/run-guest.sh --flavor debug --suite $$suite --vcpus 2 --mem 2G --timeout 1500 \
 			--append kvm.shadow_evict=$$pol || rc=1; \
 	done; \
+	scripts/stock-test.sh || rc=1; \
 	bench/bench-workloads.sh --smoke || rc=1; \
 	bench/tests/bench-workloads/layers.sh || rc=1; \
 	$(MAKE) -s timings; exit $$rc

@@ -75,9 +75,10 @@ for deb in $kernels; do
 			--include=arch/x86/include/asm/kvm_host.h "$TOP/kernel/patches/$p") ||
 			die "kernel/patches/$p does not apply on $(kget PACKAGE) $deb"
 	done
-	# The pinned base's tree must be exactly the project's tree.
-	if [ "$deb" = "$(base_pin)" ] && [ -d "$KSRC/.git" ] &&
-		[ "$(git -C "$KSRC" rev-parse -q --verify work 2>/dev/null)" ]; then
+	# The tree of the version build/src/linux was made from must be
+	# exactly that tree's (branch work).
+	if [ "$deb" = "$(sed -n 's/^used=//p' "$KSRC/.git/project-base" 2>/dev/null)" ] &&
+		git -C "$KSRC" rev-parse -q --verify work >/dev/null 2>&1; then
 		for f in $(cd "$t" && find "${tree_paths[@]}" -type f); do
 			git -C "$KSRC" show "work:$f" | cmp -s - "$t/$f" ||
 				die "$f of the package's $up tree differs from work:$f in $KSRC"

@@ -3,6 +3,9 @@
 # Every KVM guest the suite creates inside runs on the shadow MMU.
 #
 #   --flavor F       debug | kasan | bench            (default debug)
+#   --kernel IMAGE   boot IMAGE (a bzImage), not build/FLAVOR's; --flavor
+#                    then only names the run, and IMAGE's folder may hold
+#                    base.txt (e.g. Debian's own kernel: scripts/stock-test.sh)
 #   --suite S        a file in scripts/guest/suites   (default smoke)
 #   --vcpus N        L1 vCPUs                         (default 2)
 #   --mem M          L1 memory, QEMU syntax           (default 2G)
@@ -20,10 +23,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-flavor=debug suite=smoke vcpus=2 mem=2G limit=1500 append="" accel=auto cpu="" out="" verbose=0
+flavor=debug suite=smoke vcpus=2 mem=2G limit=1500 append="" accel=auto cpu="" out="" verbose=0 image=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--flavor) flavor=$2; shift ;;
+	--kernel) image=$2; shift ;;
 	--suite) suite=$2; shift ;;
 	--vcpus) vcpus=$2; shift ;;
 	--mem) mem=$2; shift ;;
@@ -37,7 +41,8 @@ while [ $# -gt 0 ]; do
 	esac
 	shift || die "option needs a value"
 done
-check_flavor "$flavor"
+[ -n "$image" ] || check_flavor "$flavor"
+[[ $flavor =~ ^[a-z0-9-]+$ ]] || die "--flavor wants a name of lowercase letters, digits and dashes, got '$flavor'"
 [ -f "$TOP/scripts/guest/suites/$suite" ] ||
 	die "unknown suite '$suite' (known: $(ls "$TOP/scripts/guest/suites" | tr '\n' ' '))"
 [[ $vcpus =~ ^[0-9]+$ ]] && [ "$vcpus" -ge 1 ] && [ "$vcpus" -le 64 ] || die "--vcpus wants 1..64, got '$vcpus'"
@@ -46,6 +51,11 @@ check_flavor "$flavor"
 
 kdir=${KERNEL_DIR:-$BUILD/$flavor}
 kernel=$kdir/arch/x86/boot/bzImage
+if [ -n "$image" ]; then
+	[ -f "$image" ] || die "--kernel: no kernel image at $image"
+	kernel=$image
+	kdir=$(dirname "$image")
+fi
 initrd=${INITRD:-$BUILD/guest/initramfs.gz}
 [ -f "$kernel" ] || die "no $flavor kernel at $kernel: run 'make kernel FLAVOR=$flavor' first"
 [ -f "$initrd" ] || die "no guest image at $initrd: run 'make guest' first"
