@@ -132,6 +132,7 @@ unit:
 		scripts/tests/splat-check/run.sh || exit 1; \
 		bench/tests/bench-workloads/options.sh || exit 1; \
 		bench/tests/bench-matrix.sh || exit 1; \
+		scripts/tests/dkms-check.sh || exit 1; \
 		design/model/check.sh || exit 1; \
 		scripts/tests/readme-check.py --selftest && scripts/tests/readme-check.py || exit 1; \
 		mkdir -p build; echo "unit-tests $$(( $$(date +%s) - t0 ))" >> build/timings.txt

@@ -74,6 +74,17 @@ for m in kvm kvm-intel kvm-amd; do
 	[ "$(/sbin/modinfo -F vermagic "$dir/build/out/$m.ko" | cut -d' ' -f1)" = "$kver" ] ||
 		die "$m.ko was not built for $kver"
 done
+# The layout probe must refuse a tree whose struct kvm_vcpu differs: the
+# package's tree with a field added at the head of struct kvm_vcpu_arch.
+neg=$dir/neg
+rm -rf "$neg" && cp -a "$dir/build" "$neg"
+sed -i '0,/^struct kvm_vcpu_arch {$/s//&\n\tu64 se_layout_test;/' "$neg/trees/$up/arch/x86/include/asm/kvm_host.h"
+grep -q se_layout_test "$neg/trees/$up/arch/x86/include/asm/kvm_host.h" || die "could not doctor the tree for the layout check"
+if out=$(sh "$neg/check.sh" "$kver" "$kdir" "$neg" 2>&1); then
+	die "check.sh accepted a struct kvm_vcpu_arch 8 bytes larger than $kver's"
+fi
+grep -q "struct kvm_vcpu differs between $kver" <<<"$out" || die "check.sh refused the doctored tree, but not for its layout: $out"
+rm -rf "$neg"
 record_time stock-modules $(($(now) - t0))
 
 # The boot: the project's guest image plus /modules (later cpio archives
