@@ -30,6 +30,8 @@
 #                   build/deb/shadow-evict-kvm-dkms_VERSION_all.deb
 #   make test-stock Debian's own 6.12 kernel, unpacked, booted with the
 #                   package's modules: the smoke suite under every policy
+#   make test-deb-install  the .deb installed and removed with apt in a
+#                   chroot with two 6.12 kernels' headers
 #   make rebase     move the kernel base (kernel/BASE) to the newest 6.12.y
 #   make kernel-tree / export / patches / checkpatch / bisect-build /
 #        clean
@@ -50,7 +52,7 @@ RUNFLAGS = --flavor $(FLAVOR) --suite $(SUITE) --vcpus $(VCPUS) --mem $(MEM) \
 # The kernel tree (make rebase checks another one through this).
 KSRC ?= build/src/linux
 SHELL := /bin/bash
-.PHONY: all run test unit validate kernel guest rebase hang-count bench bench-workloads bench-pack bench-pack-test bench-import deb test-stock kernel-tree export patches checkpatch bisect-build \
+.PHONY: all run test unit validate kernel guest rebase hang-count bench bench-workloads bench-pack bench-pack-test bench-import deb test-stock test-deb-install kernel-tree export patches checkpatch bisect-build \
 	timings-reset timings clean distclean help
 
 all: help
@@ -107,6 +109,11 @@ deb:
 # installed) booted with the package's modules, the smoke suite per policy.
 test-stock:
 	scripts/stock-test.sh
+
+# The package installed and removed with apt in a Debian 12 chroot that has
+# two 6.12 kernels with headers (root; after make deb; about 20 min).
+test-deb-install:
+	scripts/deb-install-test.sh
 
 # The benchmark as one self-contained tarball for hosts without packages,
 # and its results brought back: make bench-import FROM=results.tar.gz
