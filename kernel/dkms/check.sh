@@ -31,7 +31,9 @@ tree=$pkg/trees/$up
 src=$(sed -n 's|^include \(/.*\)/Makefile$|\1|p' "$kdir/Makefile" | head -n 1)
 [ -n "$src" ] || src=$kdir
 [ -d "$src/include/linux" ] || fail "the headers at $kdir have no source directory ($src has no include/linux)"
-v=$(make -s --no-print-directory -C "$kdir" kernelversion 2>/dev/null) ||
+# Not inheriting a parent make's flags: its -w would add "Entering
+# directory" lines to the output.
+v=$(env -u MAKEFLAGS -u MAKELEVEL make -s --no-print-directory -C "$kdir" kernelversion 2>/dev/null) ||
 	fail "'make kernelversion' fails in $kdir"
 [ "$v" = "$up" ] || fail "the headers at $kdir are Linux $v, not $up as $kver says"
 (cd "$src" && sha256sum --quiet -c "$tree/stock.sha256") >&2 ||

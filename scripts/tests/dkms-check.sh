@@ -29,7 +29,13 @@ echo "include $common/Makefile" >"$kdir/Makefile"
 # expect_refusal NAME KVER KDIR WANT: check.sh fails and says WANT.
 expect_refusal() {
 	local out
-	if out=$(sh "$pkg/check.sh" "$2" "$3" "$pkg" 2>&1); then
+	local cmd=(sh "$pkg/check.sh" "$2" "$3" "$pkg")
+	if [ -n "${under_make:-}" ]; then
+		# As dkms.mk runs it under make test: a parent make with -w and -j.
+		printf 'all:\n\t@%s\n' "${cmd[*]}" >"$T/parent.mk"
+		cmd=(make -w -j2 -f "$T/parent.mk")
+	fi
+	if out=$("${cmd[@]}" 2>&1); then
 		bad "$1: check.sh accepted it"
 	elif grep -qF -- "$4" <<<"$out"; then
 		ok
@@ -43,6 +49,11 @@ expect_refusal "no headers" 6.12.117+deb12-amd64 "$T/nowhere" "no kernel headers
 printf 'kernelversion:\n\t@echo 6.12.118\n' >"$common/Makefile"
 expect_refusal "headers of another version" 6.12.117+deb12-amd64 "$kdir" "the headers at $kdir are Linux 6.12.118, not 6.12.117"
 printf 'kernelversion:\n\t@echo 6.12.117\n' >"$common/Makefile"
+# Under a parent make (make test, dkms.mk) the version must still read
+# clean: past that check, the next refusal is the layout probe's.
+under_make=1
+expect_refusal "version under a parent make's -w" 6.12.117+deb12-amd64 "$kdir" "the layout probe does not compile"
+under_make=""
 echo "struct kvm_vcpu { int respun; };" >"$common/include/linux/kvm_host.h"
 expect_refusal "changed KVM header" 6.12.117+deb12-amd64 "$kdir" "the KVM headers in $common differ from those of linux-source-6.12 6.12.117-1~deb12u1"
 
