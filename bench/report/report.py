@@ -752,18 +752,21 @@ def read_header(path):
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
-def ensure_matplotlib(argv):
+def ensure_matplotlib(argv, script=__file__, env="REPORT_PY_REEXEC"):
     """Debian's python3-matplotlib serves /usr/bin/python3; another python3
-    first in PATH (pyenv, a venv) may lack it: run again under that one."""
+    first in PATH (pyenv, a venv) may lack it: run SCRIPT again under that
+    one (once: ENV marks the second run). False when it stays missing."""
     try:
         import matplotlib  # noqa: F401
         return True
     except ImportError:
         pass
-    if (os.access(SYSTEM_PYTHON, os.X_OK) and not os.environ.get("REPORT_PY_REEXEC")
+    if (os.access(SYSTEM_PYTHON, os.X_OK) and not os.environ.get(env)
             and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)):
-        os.environ["REPORT_PY_REEXEC"] = "1"
-        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + argv)
+        os.environ[env] = "1"
+        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(script)] + argv)
+    if script != __file__:
+        return False
     print("report.py: matplotlib is missing (apt-get install python3-matplotlib), "
           "or pass --no-charts", file=sys.stderr)
     return False

@@ -225,15 +225,13 @@ def markdown(cells, regions, hdr):
     return "\n".join(md)
 
 
-SYSTEM_PYTHON = "/usr/bin/python3"
-
 
 def plot(path, cells):
     try:
         import matplotlib
     except ImportError:
-        if os.path.exists(SYSTEM_PYTHON) and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON):
-            raise InputError(f"{sys.executable} lacks matplotlib: run this under {SYSTEM_PYTHON}")
+        if os.path.exists(report.SYSTEM_PYTHON) and os.path.realpath(sys.executable) != os.path.realpath(report.SYSTEM_PYTHON):
+            raise InputError(f"{sys.executable} lacks matplotlib: run this under {report.SYSTEM_PYTHON}")
         raise InputError("matplotlib is missing (apt-get install python3-matplotlib)")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -279,22 +277,8 @@ def plot(path, cells):
     plt.close(fig)
 
 
-def ensure_matplotlib(argv):
-    """Debian's python3-matplotlib serves /usr/bin/python3; another python3
-    first in PATH (pyenv, a venv) may lack it: run again under that one."""
-    try:
-        import matplotlib  # noqa: F401
-        return
-    except ImportError:
-        pass
-    if (os.access(SYSTEM_PYTHON, os.X_OK) and not os.environ.get("SIZE_REPORT_REEXEC")
-            and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)):
-        os.environ["SIZE_REPORT_REEXEC"] = "1"
-        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + argv)
-
-
 def main(argv):
-    ensure_matplotlib(argv)
+    report.ensure_matplotlib(argv, script=__file__, env="SIZE_REPORT_REEXEC")
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs")
     ap.add_argument("--out")
