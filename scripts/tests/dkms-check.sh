@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The DKMS package's refusals (kernel/dkms/check.sh), without a compiler:
-# a fake package with one tree and fake headers, and each bad input must
-# stop the build with its own reason. The layout probe is exercised on
-# real headers by scripts/stock-test.sh.
+# The DKMS package's refusals, without a compiler: check.sh's on a fake
+# package with one tree and fake headers, and make deb's (scripts/deb.sh)
+# on a fake linux-source; each bad input must stop the build with its own
+# reason. The layout probe is exercised on real headers by
+# scripts/stock-test.sh.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d)
@@ -56,6 +57,39 @@ expect_refusal "version under a parent make's -w" 6.12.117+deb12-amd64 "$kdir" "
 under_make=""
 echo "struct kvm_vcpu { int respun; };" >"$common/include/linux/kvm_host.h"
 expect_refusal "changed KVM header" 6.12.117+deb12-amd64 "$kdir" "the KVM headers in $common differ from those of linux-source-6.12 6.12.117-1~deb12u1"
+
+# make deb on a 6.12 source the series does not apply to: a fake
+# linux-source tarball where fetch_base looks first (BUILD/debs/VERSION),
+# holding every file the series changes, each with other contents.
+deb=6.12.117-1~deb12u1
+src=$T/build/debs/$deb/usr/src
+mkdir -p "$T/fake/linux-source-6.12" "$src"
+(
+	cd "$T/fake/linux-source-6.12"
+	for f in $(sed -n 's|^--- a/||p' "$TOP"/kernel/patches/*/0*.patch | sort -u) \
+		include/linux/kvm_types.h include/kvm/iodev.h include/uapi/linux/kvm.h \
+		include/trace/events/kvm.h arch/x86/include/asm/kvm_para.h \
+		arch/x86/include/uapi/asm/kvm.h arch/x86/include/asm/svm.h \
+		arch/x86/include/asm/vmx.h arch/x86/include/asm/vmxfeatures.h \
+		arch/x86/include/asm/cpufeatures.h arch/x86/include/asm/msr-index.h \
+		arch/x86/include/asm/hyperv-tlfs.h virt/kvm/Kconfig; do
+		mkdir -p "$(dirname "$f")" && echo "/* not the source the series was made on */" >"$f"
+	done
+)
+tar -cJf "$src/linux-source-6.12.tar.xz" -C "$T/fake" linux-source-6.12
+expect_deb_refusal() {
+	local out
+	if out=$(BUILD=$T/build DEB_KERNELS=$2 DEB_OUT=$T/deb "$TOP/scripts/deb.sh" 2>&1); then
+		bad "make deb, $1: deb.sh accepted it"
+	elif grep -qE -- "$3" <<<"$out"; then
+		ok
+	else
+		bad "make deb, $1: got '$(tail -n 2 <<<"$out")', want '$3'"
+	fi
+}
+expect_deb_refusal "a source the series does not apply to" "$deb" \
+	"error: kernel/patches/[^ ]+\.patch does not apply on linux-source-6\.12 $deb\$"
+expect_deb_refusal "not a 6.12 version" 6.1.129-1 "error: '6.1.129-1' is not a linux-source-6.12 package version"
 
 echo "dkms-check: $((pass + fail)) checks, $fail failed"
 [ "$fail" = 0 ]
