@@ -91,5 +91,36 @@ expect_deb_refusal "a source the series does not apply to" "$deb" \
 	"error: kernel/patches/[^ ]+\.patch does not apply on linux-source-6\.12 $deb\$"
 expect_deb_refusal "not a 6.12 version" 6.1.129-1 "error: '6.1.129-1' is not a linux-source-6.12 package version"
 
+# The package's postinst under Secure Boot: with a mokutil that reports it
+# on and dkms's key missing or not enrolled, the enrolment command is
+# printed; with the key enrolled or Secure Boot off, nothing. (mokutil's
+# own words: "SecureBoot enabled", "FILE is not enrolled", "FILE is
+# already enrolled".) Only the postinst's Secure Boot part runs, with the
+# key's path moved here: the rest would build modules through the kernel
+# hook on a host where the package is installed.
+sed -n '/^# Under Secure Boot/,/^exit 0$/p' "$TOP/kernel/dkms/debian/postinst" |
+	sed "s|/var/lib/dkms/mok.pub|$T/mok.pub|g" >"$T/postinst-sb"
+grep -q "mokutil --import $T/mok.pub" "$T/postinst-sb" || bad "no Secure Boot part in kernel/dkms/debian/postinst"
+mkdir -p "$T/bin"
+printf '#!/bin/sh\ncase "$1" in\n--sb-state) echo "SecureBoot $SB" ;;\n--test-key) [ -f "$2" ] || { echo "Failed to read $2" >&2; exit 1; }; echo "$2 is $KEY" ;;\nesac\n' >"$T/bin/mokutil"
+chmod +x "$T/bin/mokutil"
+# secure_boot NAME SB KEYFILE KEY WANT: WANT is "message" or "nothing".
+secure_boot() {
+	local out got=nothing
+	rm -f "$T/mok.pub"
+	[ "$3" = no ] || : >"$T/mok.pub"
+	out=$(SB=$2 KEY=$4 PATH=$T/bin:$PATH sh "$T/postinst-sb" configure 2>&1) || { bad "postinst, $1: failed: $out"; return; }
+	if grep -qF "Secure Boot is on and dkms's signing key is not enrolled: the kernel will refuse these modules. Enroll it and reboot: mokutil --import $T/mok.pub" <<<"$out"; then
+		got=message
+	elif [ -n "$out" ]; then
+		got="'$out'"
+	fi
+	[ "$got" = "$5" ] && ok || bad "postinst, $1: got $got, want $5"
+}
+secure_boot "Secure Boot, key not enrolled" enabled yes "not enrolled" message
+secure_boot "Secure Boot, no key yet" enabled no "not enrolled" message
+secure_boot "Secure Boot, key enrolled" enabled yes "already enrolled" nothing
+secure_boot "no Secure Boot" disabled no "not enrolled" nothing
+
 echo "dkms-check: $((pass + fail)) checks, $fail failed"
 [ "$fail" = 0 ]
