@@ -32,7 +32,10 @@ kver=$abi-amd64
 dir=$BUILD/stock/$deb
 root=$dir/root
 t_all=$(now)
+[[ "$vcpus" =~ ^[1-9][0-9]*$ ]] || die "STOCK_VCPUS wants a number of vCPUs (1 or more), got '$vcpus'"
 need_pkgs x86_64-linux-gnu-gcc-12:gcc-12 pahole:dwarves xz:xz-utils cpio:cpio strip:binutils /sbin/modinfo:kmod
+# The boots run side by side: QEMU is installed here, once, not by each.
+need_run_deps
 
 # Debian's packages of that kernel, unpacked (dpkg-deb -x), not installed.
 pkgs=("linux-image-$kver-unsigned" "linux-headers-$kver" "linux-headers-$abi-common" "linux-kbuild-$abi")
@@ -112,15 +115,23 @@ if [ "${STOCK_BOOT:-1}" = 0 ]; then
 fi
 # The boots are independent (one policy each) and a one-vCPU guest keeps
 # one host CPU busy under TCG: as many run at once as the CPUs hold, each
-# into its own folder and log, printed in policy order once all ended.
+# into its own folder and log; each log is printed, in policy order, when
+# its boot is collected. Boots left running when this script ends early
+# (interrupted, or a failure) are stopped: their QEMU is found by its
+# kernel image, which is this build's own.
 par=${STOCK_JOBS:-$(($(nproc) / vcpus))}
 [[ "$par" =~ ^[0-9]+$ ]] && [ "$par" -ge 1 ] || par=1
+np=$(wc -w <<<"$policies")
+[ "$par" -le "$np" ] || par=$np
 stamp=$(date +%Y%m%d-%H%M%S)
-rc=0 running=() pids=()
+rc=0 running=() pids=() i=0
+stop_boots() { pkill -f -- "-kernel $boot/bzImage " 2>/dev/null || true; }
+trap stop_boots EXIT
+trap 'stop_boots; exit 130' INT TERM
 boot_one() {
 	TIMING_NESTED=1 INITRD=$boot/initramfs.gz "$TOP/scripts/run-guest.sh" --kernel "$boot/bzImage" --flavor stock \
-		--suite "$suite" --vcpus "$vcpus" --mem 2G --timeout "$limit" --append "kvm.shadow_evict=$1" \
-		--out "$BUILD/runs/stock-$suite-$1-$stamp" >"$boot/$1.out" 2>&1
+		--suite "$suite" --vcpus "$vcpus" --mem 2G --timeout "$limit" --append "kvm.shadow_evict=$2" \
+		--out "$BUILD/runs/stock-$suite-$1-$2-$stamp" >"$boot/$1-$2.out" 2>&1
 }
 finish() {
 	wait "${pids[0]}" || rc=1
@@ -131,8 +142,9 @@ info "booting $kver once per policy ($policies), $par at a time"
 t0=$(now)
 for p in $policies; do
 	[ ${#pids[@]} -lt "$par" ] || finish
-	boot_one "$p" &
-	running+=("$p") pids+=($!)
+	i=$((i + 1))
+	boot_one "$i" "$p" &
+	running+=("$i-$p") pids+=($!)
 done
 while [ ${#pids[@]} -gt 0 ]; do finish; done
 record_time stock-boots $(($(now) - t0))

@@ -60,13 +60,22 @@ expect_refusal "changed KVM header" 6.12.117+deb12-amd64 "$kdir" "the KVM header
 
 # make deb on a 6.12 source the series does not apply to: a fake
 # linux-source tarball where fetch_base looks first (BUILD/debs/VERSION),
-# holding every file the series changes, each with other contents.
+# holding every file the series changes, each with other contents. The
+# packaging tools deb.sh wants are stand-ins that fail if ever run: both
+# refusals come before any build, and nothing gets installed.
+command -v xz >/dev/null || { echo "FAIL: dkms-check needs xz (apt-get install xz-utils)"; exit 1; }
+mkdir -p "$T/stub"
+for c in dpkg-buildpackage dh dh_dkms; do
+	printf '#!/bin/sh\necho "%s: a stand-in; deb.sh went past its refusals" >&2\nexit 99\n' "$c" >"$T/stub/$c"
+	chmod +x "$T/stub/$c"
+done
 deb=6.12.117-1~deb12u1
 src=$T/build/debs/$deb/usr/src
 mkdir -p "$T/fake/linux-source-6.12" "$src"
 (
 	cd "$T/fake/linux-source-6.12"
 	for f in $(sed -n 's|^--- a/||p' "$TOP"/kernel/patches/*/0*.patch | sort -u) \
+		arch/x86/kvm/x86.c include/linux/kvm_host.h arch/x86/include/asm/kvm_host.h \
 		include/linux/kvm_types.h include/kvm/iodev.h include/uapi/linux/kvm.h \
 		include/trace/events/kvm.h arch/x86/include/asm/kvm_para.h \
 		arch/x86/include/uapi/asm/kvm.h arch/x86/include/asm/svm.h \
@@ -79,7 +88,7 @@ mkdir -p "$T/fake/linux-source-6.12" "$src"
 tar -cJf "$src/linux-source-6.12.tar.xz" -C "$T/fake" linux-source-6.12
 expect_deb_refusal() {
 	local out
-	if out=$(BUILD=$T/build DEB_KERNELS=$2 DEB_OUT=$T/deb "$TOP/scripts/deb.sh" 2>&1); then
+	if out=$(PATH=$T/stub:$PATH BUILD=$T/build DEB_KERNELS=$2 DEB_OUT=$T/deb "$TOP/scripts/deb.sh" 2>&1); then
 		bad "make deb, $1: deb.sh accepted it"
 	elif grep -qE -- "$3" <<<"$out"; then
 		ok

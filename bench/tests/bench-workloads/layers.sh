@@ -6,8 +6,8 @@
 # are kept, L1 boots again for the rest), also when it hung before sending
 # anything. Each case is the smoke run with WL_BREAK set (a test hook of
 # bench/bench-workloads.sh and bench/workloads/l1-driver); it needs the
-# smoke run's kernel and guest image (make test runs it after the smoke
-# run). About 20-40 s a case under TCG.
+# smoke run's kernel and guest image (make test-workloads runs it after
+# the smoke run). About 20-40 s a case under TCG.
 set -u
 cd "$(dirname "$0")/../../.."
 # Where the runs go: the build folder (BUILD, as the scripts take it).
