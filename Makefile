@@ -173,7 +173,7 @@ test: timings-reset
 
 # The real-guest benchmark's smoke run, then its failure at each layer
 # (L1 boot, L2 boot, workload, perf; L1 dying or hanging mid-matrix):
-# 13 more L1 boots, about 6.5 min, kept out of make test for its time.
+# 11-13 more L1 boots, about 6.5 min, kept out of make test for its time.
 test-workloads:
 	bench/bench-workloads.sh --smoke
 	bench/tests/bench-workloads/layers.sh

@@ -125,9 +125,12 @@ np=$(wc -w <<<"$policies")
 [ "$par" -le "$np" ] || par=$np
 stamp=$(date +%Y%m%d-%H%M%S)
 rc=0 running=() pids=() i=0
-stop_boots() { pkill -f -- "-kernel $boot/bzImage " 2>/dev/null || true; }
+# pkill takes a regular expression: the path's own . + and such escaped.
+boot_re=$(sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"-kernel $boot/bzImage ")
+stop_boots() { pkill -f -- "$boot_re" 2>/dev/null || true; }
 trap stop_boots EXIT
-trap 'stop_boots; exit 130' INT TERM
+trap 'stop_boots; exit 130' INT
+trap 'stop_boots; exit 143' TERM
 boot_one() {
 	TIMING_NESTED=1 INITRD=$boot/initramfs.gz "$TOP/scripts/run-guest.sh" --kernel "$boot/bzImage" --flavor stock \
 		--suite "$suite" --vcpus "$vcpus" --mem 2G --timeout "$limit" --append "kvm.shadow_evict=$2" \

@@ -225,7 +225,6 @@ def markdown(cells, regions, hdr):
     return "\n".join(md)
 
 
-
 def plot(path, cells):
     try:
         import matplotlib
